@@ -1,0 +1,63 @@
+// cano_task_ctx: one attempt of one task. The loop creates it, the body reads it and writes its
+// result into it, the loop reads the result back.
+//
+// An inline attempt uses a context embedded in its run. A worker or async attempt gets its own,
+// reference counted, because the run may move on (attempt timeout, cancellation) while a worker
+// still runs the body or an async completion is still to come; the context then keeps the
+// workflow (and so the resources the body may be using) alive until the body lets go.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include "cano/task.h"
+#include "src/refcount.hpp"
+
+struct cano_engine;
+struct cano_workflow;
+
+namespace cano::detail {
+struct Run;
+struct TaskDef;
+}  // namespace cano::detail
+
+struct cano_task_ctx {
+  // Identity, copied at creation so that the body never touches loop-owned state.
+  cano_engine* engine = nullptr;
+  cano_workflow* workflow = nullptr;  // retained by worker/async contexts
+  cano_resources* resources = nullptr;
+  const cano::detail::TaskDef* task = nullptr;
+  uint64_t run_id = 0;
+  uint64_t token = 0;
+  int32_t state = 0;
+  uint32_t attempt = 0;
+  std::atomic<bool> cancelled{false};
+
+  // The result. Written by the body's thread, read by the loop after a happens-before edge (the
+  // mailbox lock, or the body returning on the loop thread).
+  bool has_next = false;
+  int32_t next = 0;
+  bool has_failure = false;
+  cano_status failure_code = CANO_OK;
+  std::string failure_message;
+  cano_status body_status = CANO_OK;
+
+  // Loop thread only.
+  cano::detail::Run* run = nullptr;  // nullptr once the run abandoned this attempt
+  std::atomic<uint32_t> refs{1};
+  bool heap_allocated = false;
+
+  void reset_result() {
+    has_next = false;
+    has_failure = false;
+    failure_code = CANO_OK;
+    failure_message.clear();
+    body_status = CANO_OK;
+  }
+};
+
+namespace cano::detail {
+void retain_ctx(cano_task_ctx* ctx);
+void release_ctx(cano_task_ctx* ctx);
+}  // namespace cano::detail

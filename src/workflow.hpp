@@ -1,0 +1,100 @@
+// cano_workflow: declared states, their tasks, exit states and the run timeout.
+//
+// Built on one thread, then frozen by its first run; a frozen workflow is immutable, so runs on
+// any engine read it without locks. Runs and task contexts hold references to it.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "cano/task.h"
+#include "src/error.hpp"
+#include "src/refcount.hpp"
+#include "src/retry.hpp"
+
+namespace cano::detail {
+
+// A registered task: the user's options plus what the engine derives from them once.
+struct TaskDef {
+  cano_task_options options{};
+  std::string name;
+  RetryPolicy retry;
+  uint32_t max_attempts = 1;
+
+  TaskDef() = default;
+  TaskDef(const TaskDef&) = delete;
+  TaskDef& operator=(const TaskDef&) = delete;
+  ~TaskDef() {
+    if (options.destroy != nullptr) options.destroy(options.user_data);
+  }
+};
+
+struct StateInfo {
+  int32_t code = 0;
+  std::string name;
+  std::unique_ptr<TaskDef> task;
+  bool exit = false;
+};
+
+}  // namespace cano::detail
+
+struct cano_workflow : cano::detail::RefCounted {
+  explicit cano_workflow(cano_resources* resources);
+  ~cano_workflow();
+  cano_workflow(const cano_workflow&) = delete;
+  cano_workflow& operator=(const cano_workflow&) = delete;
+
+  void add_state(int32_t code, const char* name);
+  void register_task(int32_t code, const cano_task_options& options);
+  void add_exit_state(int32_t code);
+  void set_timeout(uint64_t ms);
+
+  // cano's validate() and validate_initial_state(); return the error instead of throwing.
+  std::optional<cano::detail::Error> validate() const;
+  std::optional<cano::detail::Error> validate_initial_state(int32_t code) const;
+
+  // Freezes the workflow (and its resources) and returns the cached validate() result.
+  const std::optional<cano::detail::Error>& freeze();
+  bool frozen() const { return frozen_.load(std::memory_order_acquire); }
+
+  // The state with this code, or nullptr. After freeze() this is a dense array index when the
+  // codes are compact, so that an inline transition costs one bounds check and one load.
+  const cano::detail::StateInfo* lookup(int32_t code) const {
+    if (!dense_.empty()) {
+      uint64_t slot = static_cast<uint64_t>(static_cast<int64_t>(code) - dense_base_);
+      return slot < dense_.size() ? dense_[slot] : nullptr;
+    }
+    auto it = states_.find(code);
+    return it == states_.end() ? nullptr : it->second.get();
+  }
+  // The state's name, or its number when it was never declared (for error texts).
+  std::string label(int32_t code) const;
+  const cano::detail::StateInfo* find_by_name(const std::string& name) const;
+
+  cano_resources* resources() const { return resources_; }
+  uint64_t timeout_ms() const { return timeout_ms_; }
+
+ private:
+  void require_unfrozen(const char* what) const;
+  cano::detail::StateInfo& require_declared(int32_t code, const char* what);
+  void build_dense_index();
+
+  cano_resources* resources_;
+  std::unordered_map<int32_t, std::unique_ptr<cano::detail::StateInfo>> states_;
+  std::unordered_map<std::string, int32_t> codes_by_name_;
+  std::vector<int32_t> exit_order_;
+  size_t handler_count_ = 0;
+  uint64_t timeout_ms_ = 0;
+
+  std::atomic<bool> frozen_{false};
+  std::mutex freeze_mutex_;
+  std::optional<cano::detail::Error> validation_;
+  std::vector<const cano::detail::StateInfo*> dense_;
+  int64_t dense_base_ = 0;
+};
