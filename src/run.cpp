@@ -153,19 +153,21 @@ Run::Next Run::run_attempts() {
     } else {
       prepare_ctx(*ctx);
     }
-    ctx->body_status = options.run(ctx, options.user_data);
+    // The status stays in a local until the token is withdrawn: once the body has seen its
+    // token, a completion on another thread may be writing the context's result fields.
+    cano_status status = options.run(ctx, options.user_data);
     if (options.mode == CANO_TASK_ASYNC) {
-      if (ctx->body_status == CANO_PENDING) {
+      cano_task_ctx* claimed = status == CANO_PENDING ? nullptr : engine_->claim_token(ctx->token);
+      if (claimed == nullptr) {
+        // Pending, or a completion already claimed the token: that completion decides.
         in_flight_ = ctx;
         if (options.attempt_timeout_ms > 0) engine_->arm(attempt_timer_, options.attempt_timeout_ms);
         return Next::kWait;
       }
-      // The body finished synchronously: withdraw its token. If a completion already claimed it,
-      // that completion's message will find the context abandoned and be ignored.
-      cano_task_ctx* claimed = engine_->claim_token(ctx->token);
-      if (claimed != nullptr) release_ctx(claimed);
+      release_ctx(claimed);  // the token table's reference
       ctx->run = nullptr;
     }
+    ctx->body_status = status;
     Next next = conclude(*ctx);
     if (ctx != &inline_ctx_) release_ctx(ctx);
     if (next != Next::kRetryNow) return next;

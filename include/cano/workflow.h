@@ -42,7 +42,8 @@ CANO_API cano_status cano_workflow_add_state(cano_workflow *workflow, int32_t st
 
 /* Registers the task for a declared state, replacing any previous one (whose destroy hook runs
  * at once). `options` is copied. On error the task's destroy hook is called before this returns,
- * so ownership of user_data always passes to the library. Errors: CANO_E_INVALID_ARGUMENT
+ * so ownership of user_data always passes to the library; the one exception is CANO_E_VERSION,
+ * where the struct is too small to be read at all. Errors: CANO_E_INVALID_ARGUMENT
  * (NULL options or run, bad mode or retry kind), CANO_E_VERSION (struct_size too small),
  * CANO_E_CONFIGURATION (state not declared), CANO_E_BAD_STATE (frozen). Since 0.1.0. */
 CANO_API cano_status cano_workflow_register(cano_workflow *workflow, int32_t state,
