@@ -18,6 +18,7 @@
 #include "cano/run.h"
 #include "cano/store.h"
 #include "cano/task.h"
+#include "cano/types.h"
 #include "cano/version.h"
 #include "cano/workflow.h"
 

@@ -18,10 +18,10 @@
 
 #include "cano/error.h"
 #include "cano/export.h"
+#include "cano/types.h"
 
 CANO_EXTERN_C_BEGIN
 
-typedef struct cano_engine cano_engine;
 
 typedef enum cano_clock_kind {
   /* The loop's monotonic clock (libuv's loop time, milliseconds). */

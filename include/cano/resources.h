@@ -30,11 +30,10 @@
 
 #include "cano/error.h"
 #include "cano/export.h"
+#include "cano/types.h"
 
 CANO_EXTERN_C_BEGIN
 
-typedef struct cano_resources cano_resources;
-typedef struct cano_store cano_store;
 
 /* cano's HealthStatus; the values order the severity. */
 typedef enum cano_health_level {

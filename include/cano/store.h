@@ -23,11 +23,10 @@
 
 #include "cano/error.h"
 #include "cano/export.h"
+#include "cano/types.h"
 
 CANO_EXTERN_C_BEGIN
 
-typedef struct cano_store cano_store;
-typedef struct cano_object_ref cano_object_ref;
 
 /* The kind of a stored value. */
 typedef enum cano_value_kind {

@@ -22,12 +22,10 @@
 
 #include "cano/error.h"
 #include "cano/export.h"
+#include "cano/types.h"
 
 CANO_EXTERN_C_BEGIN
 
-typedef struct cano_task_ctx cano_task_ctx;
-typedef struct cano_resources cano_resources;
-typedef struct cano_engine cano_engine;
 
 /* Where a task body runs. */
 typedef enum cano_task_mode {

@@ -16,12 +16,11 @@
 
 #include "cano/error.h"
 #include "cano/export.h"
+#include "cano/types.h"
 #include "cano/task.h"
 
 CANO_EXTERN_C_BEGIN
 
-typedef struct cano_workflow cano_workflow;
-typedef struct cano_resources cano_resources;
 
 /* Creates an empty workflow over `resources` (retained; NULL = a resource-free workflow, cano's
  * Workflow::bare()). The caller owns *out and releases it with cano_workflow_destroy(). Errors:

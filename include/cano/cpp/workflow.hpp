@@ -1,0 +1,317 @@
+// cano/cpp/workflow.hpp - cano::workflow<State>, a state machine over an enum class.
+//
+//   enum class Step { Fetch, Process, Done };
+//   cano::workflow<Step> wf{resources, {{Step::Fetch, "Fetch"}, {Step::Process, "Process"},
+//                                       {Step::Done, "Done"}}};
+//   wf.register_task(Step::Fetch, FetchTask{})
+//       .register_task(Step::Process, ProcessTask{})
+//       .add_exit_state(Step::Done);
+//   Step final_state = wf.orchestrate(engine, Step::Fetch);
+//
+// A workflow without resources (cano's Workflow::bare()) takes only the names:
+//   cano::workflow<Step> wf{{Step::Compute, "Compute"}, {Step::Done, "Done"}};
+//
+// Tasks are lambdas or function objects, callable (as non-const lvalues) in one of these forms:
+//   State(cano::task_context&)     the full context (resources, attempt, run id, cancelled)
+//   State(cano::resources&)        cano's run(&Resources)
+//   State()                        cano's run_bare()
+//   void(cano::task_context&)      async only: finish later with ctx.complete_later<State>()
+//   void(cano::completion<State>)  async only: finish later with the completion
+// A task object may be called concurrently by different runs (cano's `&self`): give it no
+// unsynchronised mutable state. It is destroyed exactly once, when the workflow and its last
+// run are gone. An exception leaving a task fails the attempt (and so is retried under the
+// task's retry policy): a cano::error keeps its code and message, any other std::exception
+// becomes task_execution_error with what().
+//
+// A workflow is a handle: copies share one definition. Its first run freezes it; the builder
+// members then throw bad_state_error. Build it on one thread; once frozen, any thread may run
+// it concurrently.
+//
+// Since 0.1.0.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <exception>
+#include <functional>
+#include <future>
+#include <initializer_list>
+#include <memory>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+#include "cano/run.h"
+#include "cano/workflow.h"
+#include "cano/cpp/engine.hpp"
+#include "cano/cpp/error.hpp"
+#include "cano/cpp/resources.hpp"
+#include "cano/cpp/run.hpp"
+#include "cano/cpp/state.hpp"
+#include "cano/cpp/string_ref.hpp"
+#include "cano/cpp/task.hpp"
+
+namespace cano {
+
+namespace detail {
+
+// Which of the task forms a callable F has; the checks run in order, so a generic lambda
+// taking `auto&` is called with the task context.
+template <class State, class F>
+struct task_form {
+  static constexpr bool with_context = std::is_invocable_v<F&, task_context&>;
+  static constexpr bool with_completion =
+      !with_context && std::is_invocable_v<F&, completion<State>>;
+  static constexpr bool with_resources =
+      !with_context && !with_completion && std::is_invocable_v<F&, resources&>;
+  static constexpr bool bare =
+      !with_context && !with_completion && !with_resources && std::is_invocable_v<F&>;
+};
+
+// True when F finishes its attempt later (returns void): such a task must be async.
+template <class State, class F>
+constexpr bool is_deferred_task() {
+  using form = task_form<State, F>;
+  if constexpr (form::with_context) {
+    return std::is_void_v<std::invoke_result_t<F&, task_context&>>;
+  } else {
+    return form::with_completion;
+  }
+}
+
+// Records the state a task returned as the attempt's result.
+template <class State, class Result>
+cano_status next_state(cano_task_ctx* ctx, Result&& result) {
+  static_assert(std::is_convertible_v<Result, State>,
+                "cano: a task must return the workflow's state type");
+  return cano_task_ctx_next(ctx, state_code(static_cast<State>(std::forward<Result>(result))));
+}
+
+// The C body of every C++ task: calls the task in its form and turns an escaping exception
+// into the attempt's failure, since no exception may cross into the library.
+template <class State, class F>
+cano_status run_task(cano_task_ctx* ctx, void* user_data) noexcept {
+  F& task = *static_cast<F*>(user_data);
+  using form = task_form<State, F>;
+  try {
+    task_context context(ctx);
+    if constexpr (form::with_context) {
+      if constexpr (is_deferred_task<State, F>()) {
+        std::invoke(task, context);
+        return CANO_PENDING;
+      } else {
+        return next_state<State>(ctx, std::invoke(task, context));
+      }
+    } else if constexpr (form::with_completion) {
+      std::invoke(task, context.complete_later<State>());
+      return CANO_PENDING;
+    } else if constexpr (form::with_resources) {
+      cano::resources res = context.resources();
+      return next_state<State>(ctx, std::invoke(task, res));
+    } else {
+      static_assert(form::bare,
+                    "cano: a task must be callable as State(cano::task_context&), "
+                    "State(cano::resources&), State(), void(cano::task_context&) or "
+                    "void(cano::completion<State>)");
+      return next_state<State>(ctx, std::invoke(task));
+    }
+  } catch (...) {
+    try {
+      auto [code, message] = describe_failure(std::current_exception());
+      return cano_task_ctx_fail(ctx, code, message.c_str());
+    } catch (...) {
+      // Only copying the message can fail here; the failure itself must still be reported.
+      return cano_task_ctx_fail(ctx, CANO_E_NO_MEMORY, "out of memory");
+    }
+  }
+}
+
+// The C completion callback of workflow::start(): builds the run_result and hands it over. An
+// exception escaping the user's callback terminates the program (the callback runs on the
+// loop thread, where nothing could handle it), as one escaping a std::thread would.
+template <class State, class F>
+void run_done(std::uint64_t run_id, cano_status status, std::int32_t final_state,
+              const cano_error* failure, void* user_data) noexcept {
+  std::unique_ptr<F> callback(static_cast<F*>(user_data));
+  std::optional<cano::error> err;
+  if (status < 0) {
+    cano_error* copy = failure != nullptr ? cano_error_clone(failure) : nullptr;
+    if (copy != nullptr) {
+      err.emplace(adopt, copy);
+    } else {
+      // Cloning failed for lack of memory: keep at least the code and the message.
+      err.emplace(status,
+                  failure != nullptr ? cano_error_message(failure) : cano_status_name(status));
+    }
+  }
+  (*callback)(run_result<State>(run_id, state_from_code<State>(final_state), std::move(err)));
+}
+
+}  // namespace detail
+
+template <class State>
+class workflow {
+  static_assert(std::is_enum_v<State>, "cano::workflow<State>: State must be an enum type");
+
+ public:
+  using state_type = State;
+  using state_name = std::pair<State, const char*>;
+
+  // A resource-free workflow (cano's Workflow::bare()) with the given state names.
+  workflow(std::initializer_list<state_name> names) : workflow(nullptr, names) {}
+  workflow() : workflow(nullptr, {}) {}
+
+  // A workflow over `res` (shared with the caller) with the given state names.
+  explicit workflow(const cano::resources& res, std::initializer_list<state_name> names = {})
+      : workflow(res.native(), names) {}
+
+  // cano's Workflow::bare(), spelled as in cano.
+  static workflow bare(std::initializer_list<state_name> names = {}) { return workflow(names); }
+
+  // Declares one state: its code is the enum's value, its name must be unique and non-empty.
+  // Throws configuration_error (already declared), invalid_argument_error, bad_state_error.
+  workflow& add_state(State state, string_ref name) {
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_add_state(native(), detail::state_code(state), name.c_str(), &err),
+                  err);
+    return *this;
+  }
+
+  // Registers `task` (copied or moved into the workflow) for a declared state, replacing any
+  // previous one. Throws configuration_error (state not declared, or a task that finishes
+  // later registered without task_mode::async), bad_state_error (frozen).
+  template <class F>
+  workflow& register_task(State state, F&& task, const task_config& config = task_config()) {
+    using stored = std::decay_t<F>;
+    if (detail::is_deferred_task<State, stored>() && config.mode() != task_mode::async) {
+      throw configuration_error("a task that finishes later (returns void) must be registered "
+                                "with task_mode::async");
+    }
+    auto owned = std::make_unique<stored>(std::forward<F>(task));
+    cano_task_options options = CANO_TASK_OPTIONS_INIT;
+    config.apply(options);
+    options.run = &detail::run_task<State, stored>;
+    options.user_data = owned.get();
+    options.destroy = &detail::delete_object<stored>;
+    // From the call on the workflow owns the task, even when registering fails.
+    owned.release();
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_register(native(), detail::state_code(state), &options, &err),
+                  err);
+    return *this;
+  }
+
+  // Marks a declared state as an exit state. Throws configuration_error, bad_state_error.
+  workflow& add_exit_state(State state) {
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_add_exit_state(native(), detail::state_code(state), &err), err);
+    return *this;
+  }
+  workflow& add_exit_states(std::initializer_list<State> states) {
+    for (State state : states) add_exit_state(state);
+    return *this;
+  }
+
+  // cano's with_timeout: a wall-clock limit for each run's state machine; expiry fails the run
+  // with workflow_error "Workflow timeout exceeded". Throws bad_state_error.
+  template <class Rep, class Period>
+  workflow& with_timeout(std::chrono::duration<Rep, Period> timeout) {
+    auto ms = std::chrono::ceil<std::chrono::milliseconds>(timeout).count();
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_set_timeout(native(), ms < 0 ? 0 : static_cast<std::uint64_t>(ms),
+                                            &err),
+                  err);
+    return *this;
+  }
+
+  // cano's validate() and validate_initial_state(): throw configuration_error.
+  void validate() const {
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_validate(native(), &err), err);
+  }
+  void validate_initial_state(State state) const {
+    cano_error* err = nullptr;
+    detail::check(
+        cano_workflow_validate_initial_state(native(), detail::state_code(state), &err), err);
+  }
+
+  // The name declared for `state`, or "" when it is not declared.
+  std::string name_of(State state) const {
+    const char* name = cano_workflow_state_name(native(), detail::state_code(state));
+    return name == nullptr ? std::string() : std::string(name);
+  }
+
+  // The state named `name`. Throws not_found_error.
+  State state_named(string_ref name) const {
+    std::int32_t code = 0;
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_state_code(&code, native(), name.c_str(), &err), err);
+    return detail::state_from_code<State>(code);
+  }
+
+  // The workflow's resources (an empty set for a bare workflow), alive while this handle is.
+  cano::resources resources() const {
+    return cano::resources(workflow_, cano_workflow_resources(native()));
+  }
+
+  // cano's orchestrate(): runs from `initial` and blocks until the run ends. Returns the exit
+  // state; throws the run's error (configuration_error before anything runs, the task's error,
+  // retry_exhausted_error, timeout_error, workflow_error, cancelled_error, shutdown_error ...).
+  // Throws wrong_thread_error on the engine's loop thread, where it would wait on itself.
+  State orchestrate(engine& eng, State initial) const {
+    std::int32_t final_state = 0;
+    cano_error* err = nullptr;
+    detail::check(
+        cano_run_wait(&final_state, eng.native(), native(), detail::state_code(initial), &err),
+        err);
+    return detail::state_from_code<State>(final_state);
+  }
+
+  // Starts a run and returns its id at once. `on_done(run_result<State>)` is called exactly
+  // once, on the loop thread, after the run's resources were released; it must not throw and
+  // should be quick. Throws configuration_error (nothing runs), shutdown_error; then `on_done`
+  // is destroyed uncalled.
+  template <class F>
+  std::uint64_t start(engine& eng, State initial, F&& on_done) const {
+    using stored = std::decay_t<F>;
+    static_assert(std::is_invocable_v<stored&, run_result<State>>,
+                  "cano: the callback of start() must be callable with cano::run_result<State>");
+    auto owned = std::make_unique<stored>(std::forward<F>(on_done));
+    std::uint64_t run_id = 0;
+    cano_error* err = nullptr;
+    cano_status status =
+        cano_run_start(&run_id, eng.native(), native(), detail::state_code(initial),
+                       &detail::run_done<State, stored>, owned.get(), &err);
+    detail::check(status, err);
+    // Started: the completion callback owns the callable and deletes it after calling it.
+    owned.release();
+    return run_id;
+  }
+
+  // Starts a run and returns a handle to wait for it. Same errors as start() with a callback.
+  run_handle<State> start(engine& eng, State initial) const {
+    auto promise = std::make_shared<std::promise<run_result<State>>>();
+    std::future<run_result<State>> future = promise->get_future();
+    std::uint64_t run_id = start(eng, initial, [promise](run_result<State> result) {
+      promise->set_value(std::move(result));
+    });
+    return run_handle<State>(eng.native(), run_id, std::move(future));
+  }
+
+  // The C handle, borrowed for the life of this handle.
+  cano_workflow* native() const noexcept { return workflow_.get(); }
+
+ private:
+  workflow(cano_resources* res, std::initializer_list<state_name> names) {
+    cano_workflow* created = nullptr;
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_create(&created, res, &err), err);
+    workflow_.reset(created, &cano_workflow_destroy);
+    for (const state_name& name : names) add_state(name.first, name.second);
+  }
+
+  std::shared_ptr<cano_workflow> workflow_;
+};
+
+}  // namespace cano
