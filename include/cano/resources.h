@@ -53,7 +53,8 @@ typedef cano_health_level (*cano_health_fn)(const char **message, void *user_dat
 
 typedef struct cano_resource_options {
   uint32_t struct_size;   /* set by CANO_RESOURCE_OPTIONS_INIT */
-  const char *type;       /* type tag lookups must name (copied); required, non-empty */
+  const char *type;       /* type tag lookups must name (copied); required, non-empty, and
+                           * not CANO_STORE_TYPE, which only cano_resources_insert_store uses */
   void *object;           /* what lookups hand out; also the callbacks' user_data */
   cano_resource_fn setup;     /* may be NULL */
   cano_resource_fn teardown;  /* may be NULL */

@@ -13,6 +13,9 @@
  * is not a Vec<TState>" (CANO_E_STORE_APPEND_TYPE_MISMATCH); all are category "store" with the
  * Display prefix "Store error: ".
  *
+ * Object type tags are required, non-empty strings (CANO_E_INVALID_ARGUMENT otherwise). After
+ * cano_store_append_json the array comes back in cJSON's compact form.
+ *
  * Every function may be called from any thread. Since 0.1.0.
  */
 #ifndef CANO_STORE_H
