@@ -65,7 +65,8 @@ CANO_API cano_status cano_engine_shutdown(cano_engine *engine);
  * with the engine afterwards, cano_task_complete*() included, is undefined. Since 0.1.0. */
 CANO_API void cano_engine_destroy(cano_engine *engine);
 
-/* Runs `fn(user_data)` on the loop thread, soon. Any thread. If the engine is shutting down,
+/* Runs `fn(user_data)` on the loop thread, soon. Any thread. A function accepted here always
+ * runs, even when shutdown starts before its turn. Once the engine has stopped taking work,
  * returns CANO_E_SHUTDOWN and `fn` is never called. Since 0.1.0. */
 CANO_API cano_status cano_engine_post(cano_engine *engine, void (*fn)(void *user_data),
                                       void *user_data, cano_error **err);

@@ -5,7 +5,8 @@
  * callbacks. Tasks look resources up by key and type tag (cano_task_ctx_resources()).
  *
  * Lifecycle (spec section 5): setup runs in insertion order; if one fails, the ones already set
- * up are torn down in reverse order and the run fails with that error (the failed one and the
+ * up are torn down in reverse order and the run fails with that error's code, its message
+ * prefixed with "setup of resource 'KEY' failed: " so that it names the key (the failed one and the
  * ones after it are not torn down); teardown runs in reverse insertion order, every time, and a
  * failing teardown is logged and never stops the others. The engine runs these callbacks on a
  * worker thread, one resource at a time, and never for a set whose resources have no callbacks.

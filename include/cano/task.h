@@ -144,9 +144,9 @@ CANO_API uint64_t cano_task_ctx_token(const cano_task_ctx *ctx);
 /* --- Finishing an async attempt (any thread) ---------------------------------------------- */
 
 /* Finishes the async attempt `token` with `next_state`. Exactly one completion per token:
- * a second one, or an unknown token, returns CANO_E_BAD_STATE and changes nothing. A completion
- * that arrives after the attempt timed out (or its run ended) is accepted and ignored
- * (CANO_OK). Errors: CANO_E_SHUTDOWN once the engine shuts down. Since 0.1.0. */
+ * a second one, or an unknown token, always returns CANO_E_BAD_STATE and changes nothing. The
+ * first completion of an attempt that already timed out (or whose run ended) is accepted and
+ * ignored (CANO_OK). Errors: CANO_E_SHUTDOWN once the engine shuts down. Since 0.1.0. */
 CANO_API cano_status cano_task_complete(cano_engine *engine, uint64_t token, int32_t next_state,
                                         cano_error **err);
 

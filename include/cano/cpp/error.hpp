@@ -150,7 +150,8 @@ CANO_CPP_DEFINE_ERROR(key_not_found_error, store_error, CANO_E_STORE_KEY_NOT_FOU
 CANO_CPP_DEFINE_ERROR(type_mismatch_error, store_error, CANO_E_STORE_TYPE_MISMATCH)
 CANO_CPP_DEFINE_ERROR(append_type_mismatch_error, store_error, CANO_E_STORE_APPEND_TYPE_MISMATCH)
 
-// Misuse of the C API (category "api"); api_error itself stands for any such code.
+// Misuse of the C API (category "api"). api_error catches every such code; constructed from a
+// message alone it uses CANO_E_INVALID_ARGUMENT, so throw the specific subclass instead.
 CANO_CPP_DEFINE_ERROR(api_error, error, CANO_E_INVALID_ARGUMENT)
 CANO_CPP_DEFINE_ERROR(invalid_argument_error, api_error, CANO_E_INVALID_ARGUMENT)
 CANO_CPP_DEFINE_ERROR(no_memory_error, api_error, CANO_E_NO_MEMORY)
