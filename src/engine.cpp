@@ -216,6 +216,10 @@ void cano_engine::on_prepare(uv_prepare_t* handle) {
       if (engine->mailbox_.has_messages()) {
         engine->drain_mailbox();
         until = Clock::now() + std::chrono::microseconds(engine->spin_us_);
+      } else {
+        // On a loaded machine the worker that will answer may need this core: without the yield
+        // a spinning loop kept it off the CPU until the spin ran out (bench/transition_bench).
+        std::this_thread::yield();
       }
     }
     if (engine->mailbox_.set_loop_spinning(false)) engine->drain_mailbox();

@@ -77,6 +77,7 @@ struct cano_engine {
   bool manual_clock() const { return manual_clock_; }
   uint64_t clock_reading() const { return clock_reading_.load(std::memory_order_acquire); }
   uint32_t worker_count() const { return pool_.size(); }
+  uint32_t spin_us() const { return spin_us_; }
 
   // Async completion tokens. register_token retains the context for the table.
   uint64_t register_token(cano_task_ctx* ctx);
