@@ -151,6 +151,7 @@ void cano_engine::drain_mailbox() {
   for (;;) {
     mailbox_.drain(drained_);
     if (drained_.empty()) return;
+    if (spin_us_ > 0) last_message_ = std::chrono::steady_clock::now();
     std::vector<cano::detail::Message> batch;
     batch.swap(drained_);
     for (const auto& message : batch) message.fn(message.arg);
@@ -206,24 +207,30 @@ void cano_engine::on_timer(uv_timer_t* handle) {
 
 void cano_engine::on_prepare(uv_prepare_t* handle) {
   auto* engine = static_cast<cano_engine*>(handle->data);
-  // Spin phase: while worker bodies are in flight, poll the mailbox instead of sleeping in the
-  // kernel, since a wake-up through the event fd costs more than a short task.
-  if (engine->spin_us_ > 0 && engine->outstanding_jobs_ > 0 && !engine->handles_closed_) {
+  // Spin phase: while worker bodies are in flight, and for a moment after the last message,
+  // poll the mailbox instead of sleeping in the kernel: a wake-up through the event fd costs
+  // tens of microseconds in a VM, more than a short task or the next blocking run's request.
+  if (engine->spin_us_ > 0 && !engine->handles_closed_) {
     using Clock = std::chrono::steady_clock;
-    engine->mailbox_.set_loop_spinning(true);
-    auto until = Clock::now() + std::chrono::microseconds(engine->spin_us_);
-    while (engine->outstanding_jobs_ > 0 && Clock::now() < until) {
-      if (engine->mailbox_.has_messages()) {
-        engine->drain_mailbox();
-        until = Clock::now() + std::chrono::microseconds(engine->spin_us_);
-      } else {
-        // On a loaded machine the worker that will answer may need this core: without the yield
-        // a spinning loop kept it off the CPU until the spin ran out (bench/transition_bench).
-        std::this_thread::yield();
+    const auto window = std::chrono::microseconds(engine->spin_us_);
+    auto until = engine->last_message_ + window;
+    if (engine->outstanding_jobs_ > 0 || Clock::now() < until) {
+      engine->mailbox_.set_loop_spinning(true);
+      if (engine->outstanding_jobs_ > 0) until = Clock::now() + window;
+      while (Clock::now() < until) {
+        if (engine->mailbox_.has_messages()) {
+          engine->drain_mailbox();
+          until = Clock::now() + window;
+        } else {
+          // On a loaded machine the worker that will answer may need this core: without the
+          // yield a spinning loop kept it off the CPU until the spin ran out
+          // (bench/transition_bench).
+          std::this_thread::yield();
+        }
       }
+      if (engine->mailbox_.set_loop_spinning(false)) engine->drain_mailbox();
+      uv_update_time(&engine->loop_);
     }
-    if (engine->mailbox_.set_loop_spinning(false)) engine->drain_mailbox();
-    uv_update_time(&engine->loop_);
   }
   if (!engine->handles_closed_) engine->fire_due_timers(engine->now());
   engine->maybe_finish_shutdown();

@@ -7,6 +7,7 @@
 #include <uv.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -114,6 +115,7 @@ struct cano_engine {
   std::atomic<uint64_t> clock_reading_{0};
   uint64_t rng_state_ = 0;
   uint32_t spin_us_ = 0;
+  std::chrono::steady_clock::time_point last_message_{};
 
   bool stopping_ = false;
   bool handles_closed_ = false;
