@@ -1,7 +1,8 @@
 // C ABI: engines and their clock (include/cano/engine.h).
+#include "cano/engine.h"
+
 #include <memory>
 
-#include "cano/engine.h"
 #include "capi/guard.hpp"
 #include "src/engine.hpp"
 
@@ -25,10 +26,11 @@ CANO_API cano_status cano_engine_create(cano_engine** out, const cano_engine_opt
   return guard(err, [&] {
     require(out, "out");
     *out = nullptr;
-    auto copy = cano::capi::read_options(options, sizeof(cano_engine_options), "cano_engine_options");
+    auto copy =
+        cano::capi::read_options(options, sizeof(cano_engine_options), "cano_engine_options");
     if (copy.clock != CANO_CLOCK_REAL && copy.clock != CANO_CLOCK_MANUAL) {
-      fail(CANO_E_INVALID_ARGUMENT, "cano_engine_options.clock has an unknown value " +
-                                        std::to_string(copy.clock));
+      fail(CANO_E_INVALID_ARGUMENT,
+           "cano_engine_options.clock has an unknown value " + std::to_string(copy.clock));
     }
     auto engine = std::make_unique<cano_engine>(copy);
     engine->start();
@@ -78,12 +80,12 @@ CANO_API uint64_t cano_engine_clock_now(const cano_engine* engine) {
   return uv_hrtime() / 1000000;
 }
 
-CANO_API cano_status cano_engine_clock_advance(cano_engine* engine, uint64_t ms,
-                                               cano_error** err) {
+CANO_API cano_status cano_engine_clock_advance(cano_engine* engine, uint64_t ms, cano_error** err) {
   return guard(err, [&] {
     require(engine, "engine");
     if (!engine->manual_clock()) {
-      fail(CANO_E_BAD_STATE, "cano_engine_clock_advance needs an engine created with CANO_CLOCK_MANUAL");
+      fail(CANO_E_BAD_STATE,
+           "cano_engine_clock_advance needs an engine created with CANO_CLOCK_MANUAL");
     }
     ClockCall call{engine, ms, 0, false};
     bool ran = engine->call_on_loop(

@@ -1,8 +1,8 @@
 // C ABI: status names and error objects (include/cano/error.h).
+#include "src/error.hpp"
+
 #include <cstdlib>
 #include <new>
-
-#include "src/error.hpp"
 
 using cano::detail::Error;
 

@@ -24,7 +24,8 @@ cano_status guard(cano_error** err, Body&& body) noexcept {
     detail::store_error(err, detail::Error(CANO_E_NO_MEMORY, "out of memory"));
     return CANO_E_NO_MEMORY;
   } catch (const std::exception& e) {
-    detail::store_error(err, detail::Error(CANO_E_INTERNAL, std::string("internal error: ") + e.what()));
+    detail::store_error(err,
+                        detail::Error(CANO_E_INTERNAL, std::string("internal error: ") + e.what()));
     return CANO_E_INTERNAL;
   } catch (...) {
     detail::store_error(err, detail::Error(CANO_E_INTERNAL, "internal error: unknown exception"));
@@ -35,7 +36,8 @@ cano_status guard(cano_error** err, Body&& body) noexcept {
 // Fails with CANO_E_INVALID_ARGUMENT naming the parameter when `pointer` is NULL.
 template <class T>
 void require(const T* pointer, const char* what) {
-  if (pointer == nullptr) detail::fail(CANO_E_INVALID_ARGUMENT, std::string(what) + " must not be NULL");
+  if (pointer == nullptr)
+    detail::fail(CANO_E_INVALID_ARGUMENT, std::string(what) + " must not be NULL");
 }
 
 // Fails when a C string argument is NULL or empty.
@@ -54,9 +56,9 @@ Options read_options(const Options* given, size_t oldest_size, const char* what)
     return copy;
   }
   if (given->struct_size < oldest_size) {
-    detail::fail(CANO_E_VERSION, std::string(what) + ".struct_size is " +
-                                     std::to_string(given->struct_size) + ", smaller than any released layout (" +
-                                     std::to_string(oldest_size) + ")");
+    detail::fail(CANO_E_VERSION,
+                 std::string(what) + ".struct_size is " + std::to_string(given->struct_size) +
+                     ", smaller than any released layout (" + std::to_string(oldest_size) + ")");
   }
   size_t n = given->struct_size < sizeof(Options) ? given->struct_size : sizeof(Options);
   std::memcpy(&copy, given, n);

@@ -16,8 +16,7 @@ CANO_API cano_log_level cano_log_get_level(void) {
   return static_cast<cano_log_level>(cano::detail::log().level());
 }
 
-CANO_API cano_status cano_log_set_handler(cano_log_fn fn, void* user_data,
-                                          void (*destroy)(void*)) {
+CANO_API cano_status cano_log_set_handler(cano_log_fn fn, void* user_data, void (*destroy)(void*)) {
   return cano::capi::guard(nullptr, [&] {
     cano::detail::set_log_handler(fn, user_data, destroy);
     return CANO_OK;

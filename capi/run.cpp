@@ -4,8 +4,8 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
-#include <thread>
 #include <mutex>
+#include <thread>
 
 #include "capi/guard.hpp"
 #include "src/engine.hpp"
@@ -28,8 +28,8 @@ void check_startable(cano_workflow* workflow, int32_t initial) {
   if (initial_error) throw cano::detail::Failure(std::move(*initial_error));
 }
 
-uint64_t start(cano_engine* engine, cano_workflow* workflow, int32_t initial,
-               cano_run_done_fn done, void* user_data) {
+uint64_t start(cano_engine* engine, cano_workflow* workflow, int32_t initial, cano_run_done_fn done,
+               void* user_data) {
   check_startable(workflow, initial);
   uint64_t id = engine->allocate_run_id();
   auto* run = new Run(engine, workflow, id, initial, done, user_data);
@@ -56,8 +56,8 @@ struct Waiter {
   std::optional<Error> error;
 };
 
-void on_waited_run_done(uint64_t, cano_status status, int32_t final_state,
-                        const cano_error* error, void* user_data) {
+void on_waited_run_done(uint64_t, cano_status status, int32_t final_state, const cano_error* error,
+                        void* user_data) {
   auto* waiter = static_cast<Waiter*>(user_data);
   std::lock_guard<std::mutex> lock(waiter->mutex);
   waiter->status = status;
@@ -113,7 +113,8 @@ CANO_API cano_status cano_run_wait(int32_t* out, cano_engine* engine, cano_workf
     start(engine, workflow, initial, &on_waited_run_done, &waiter);
     // A short run ends within microseconds; polling for that long spares the caller the cost of
     // being woken from a condition variable, which is tens of microseconds in a VM.
-    auto spin_until = std::chrono::steady_clock::now() + std::chrono::microseconds(engine->spin_us());
+    auto spin_until =
+        std::chrono::steady_clock::now() + std::chrono::microseconds(engine->spin_us());
     while (!waiter.finished.load(std::memory_order_acquire) &&
            std::chrono::steady_clock::now() < spin_until) {
       std::this_thread::yield();

@@ -19,8 +19,8 @@ cano_status deliver(cano_engine* engine, uint64_t token, bool success, int32_t n
   cano_task_ctx* ctx = engine->claim_token(token);
   if (ctx == nullptr) {
     if (engine->tokens_closed()) fail(CANO_E_SHUTDOWN, "the engine is shut down");
-    fail(CANO_E_BAD_STATE, "completion token " + std::to_string(token) +
-                               " is unknown or was already completed");
+    fail(CANO_E_BAD_STATE,
+         "completion token " + std::to_string(token) + " is unknown or was already completed");
   }
   if (success) {
     ctx->has_next = true;
@@ -127,9 +127,8 @@ CANO_API cano_status cano_task_complete(cano_engine* engine, uint64_t token, int
   });
 }
 
-CANO_API cano_status cano_task_complete_error(cano_engine* engine, uint64_t token,
-                                              cano_status code, const char* message,
-                                              cano_error** err) {
+CANO_API cano_status cano_task_complete_error(cano_engine* engine, uint64_t token, cano_status code,
+                                              const char* message, cano_error** err) {
   return guard(err, [&] {
     require(engine, "engine");
     return deliver(engine, token, false, 0, code, message);

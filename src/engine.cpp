@@ -96,8 +96,8 @@ void cano_engine::begin_shutdown(void* self) {
   for (auto* run : runs) {
     // A run may end synchronously inside abort (and be deleted), so look it up again.
     if (engine->runs_.count(run->id()) == 0) continue;
-    run->abort(CANO_E_SHUTDOWN, "the engine shut down while run " + std::to_string(run->id()) +
-                                    " was in flight");
+    run->abort(CANO_E_SHUTDOWN,
+               "the engine shut down while run " + std::to_string(run->id()) + " was in flight");
   }
   engine->maybe_finish_shutdown();
 }
@@ -160,9 +160,7 @@ void cano_engine::drain_mailbox() {
   }
 }
 
-uint64_t cano_engine::now() const {
-  return manual_clock_ ? manual_now_ : uv_now(&loop_);
-}
+uint64_t cano_engine::now() const { return manual_clock_ ? manual_now_ : uv_now(&loop_); }
 
 void cano_engine::arm(cano::detail::Timer& timer, uint64_t delay_ms) {
   uint64_t current = now();
@@ -249,7 +247,8 @@ void cano_engine::rearm_uv_timer() {
   uint64_t deadline = timers_.top().deadline;
   if (deadline == armed_deadline_) return;
   uint64_t current = now();
-  uv_timer_start(&uv_timer_, &cano_engine::on_timer, deadline > current ? deadline - current : 0, 0);
+  uv_timer_start(&uv_timer_, &cano_engine::on_timer, deadline > current ? deadline - current : 0,
+                 0);
   armed_deadline_ = deadline;
 }
 

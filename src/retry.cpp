@@ -50,11 +50,12 @@ int64_t RetryPolicy::delay_for_attempt(uint32_t index, double unit) const {
     case CANO_RETRY_FIXED:
       if (index >= max_retries) return -1;
       return delay_ms > static_cast<uint64_t>(INT64_MAX) ? INT64_MAX
-                                                          : static_cast<int64_t>(delay_ms);
+                                                         : static_cast<int64_t>(delay_ms);
     case CANO_RETRY_EXPONENTIAL: {
       if (index >= max_retries) return -1;
       // As cano: whole-millisecond base, the cap applied before the jitter, then truncation.
-      double delay = static_cast<double>(delay_ms) * std::pow(multiplier, static_cast<double>(index));
+      double delay =
+          static_cast<double>(delay_ms) * std::pow(multiplier, static_cast<double>(index));
       delay = std::fmin(delay, static_cast<double>(max_delay_ms));
       if (jitter > 0.0) delay *= 1.0 + jitter * unit;
       delay = std::fmax(delay, 0.0);

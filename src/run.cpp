@@ -41,8 +41,8 @@ void Run::begin() {
   if (engine_->stopping()) {
     phase_ = Phase::kReleasing;
     status_ = CANO_E_SHUTDOWN;
-    error_ = Error(CANO_E_SHUTDOWN, "the engine shut down before run " + std::to_string(id_) +
-                                        " could start");
+    error_ = Error(CANO_E_SHUTDOWN,
+                   "the engine shut down before run " + std::to_string(id_) + " could start");
     error_->run_id = id_;
     report();
     return;
@@ -161,7 +161,8 @@ Run::Next Run::run_attempts() {
       if (claimed == nullptr) {
         // Pending, or a completion already claimed the token: that completion decides.
         in_flight_ = ctx;
-        if (options.attempt_timeout_ms > 0) engine_->arm(attempt_timer_, options.attempt_timeout_ms);
+        if (options.attempt_timeout_ms > 0)
+          engine_->arm(attempt_timer_, options.attempt_timeout_ms);
         return Next::kWait;
       }
       release_ctx(claimed);  // the token table's reference
@@ -260,16 +261,17 @@ Run::Next Run::conclude(cano_task_ctx& ctx) {
         "task returned CANO_OK without choosing a next state (call cano_task_ctx_next)"));
   }
   if (status == CANO_PENDING) {
-    return attempt_failed(task_error(
-        CANO_E_TASK_EXECUTION, "task returned CANO_PENDING but is not registered as CANO_TASK_ASYNC"));
+    return attempt_failed(
+        task_error(CANO_E_TASK_EXECUTION,
+                   "task returned CANO_PENDING but is not registered as CANO_TASK_ASYNC"));
   }
   if (status > 0) {
     return attempt_failed(task_error(CANO_E_TASK_EXECUTION,
                                      "task returned an invalid status " + std::to_string(status)));
   }
-  std::string message = ctx.has_failure ? ctx.failure_message
-                                        : std::string("task failed with status ") +
-                                              status_name_of(status);
+  std::string message = ctx.has_failure
+                            ? ctx.failure_message
+                            : std::string("task failed with status ") + status_name_of(status);
   return attempt_failed(task_error(status, std::move(message)));
 }
 
@@ -280,9 +282,9 @@ Run::Next Run::attempt_failed(Error error) {
       cano_status code = error.code;
       finish(code, std::move(error));
     } else {
-      Error exhausted = task_error(CANO_E_RETRY_EXHAUSTED,
-                                   "Task failed after " + std::to_string(attempt_) +
-                                       " attempt(s): " + error.display());
+      Error exhausted =
+          task_error(CANO_E_RETRY_EXHAUSTED, "Task failed after " + std::to_string(attempt_) +
+                                                 " attempt(s): " + error.display());
       exhausted.cause = std::make_unique<Error>(std::move(error));
       finish(CANO_E_RETRY_EXHAUSTED, std::move(exhausted));
     }

@@ -26,7 +26,8 @@ cano_workflow::~cano_workflow() {
 
 void cano_workflow::require_unfrozen(const char* what) const {
   if (frozen()) {
-    fail(CANO_E_BAD_STATE, std::string(what) + ": the workflow is frozen because it has started runs");
+    fail(CANO_E_BAD_STATE,
+         std::string(what) + ": the workflow is frozen because it has started runs");
   }
 }
 
@@ -42,8 +43,8 @@ StateInfo& cano_workflow::require_declared(int32_t code, const char* what) {
 void cano_workflow::add_state(int32_t code, const char* name) {
   require_unfrozen("add_state");
   if (name == nullptr || *name == '\0') {
-    fail(CANO_E_INVALID_ARGUMENT, "add_state: the name of state " + std::to_string(code) +
-                                      " must be a non-empty string");
+    fail(CANO_E_INVALID_ARGUMENT,
+         "add_state: the name of state " + std::to_string(code) + " must be a non-empty string");
   }
   auto existing = states_.find(code);
   if (existing != states_.end()) {
@@ -71,8 +72,8 @@ void cano_workflow::register_task(int32_t code, const cano_task_options& options
   require_unfrozen("register");
   StateInfo& state = require_declared(code, "register");
   if (options.run == nullptr) {
-    fail(CANO_E_INVALID_ARGUMENT, "register: the task for state \"" + state.name +
-                                      "\" has no run function");
+    fail(CANO_E_INVALID_ARGUMENT,
+         "register: the task for state \"" + state.name + "\" has no run function");
   }
   if (options.mode < CANO_TASK_WORKER || options.mode > CANO_TASK_ASYNC) {
     fail(CANO_E_INVALID_ARGUMENT, "register: the task for state \"" + state.name +

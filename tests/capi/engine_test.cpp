@@ -48,7 +48,8 @@ TEST(Engine, PostRunsOnTheLoopThreadInOrder) {
                 &probe, nullptr),
             CANO_OK);
   ASSERT_EQ(cano_engine_post(
-                engine.get(), [](void* p) { static_cast<Probe*>(p)->second = static_cast<Probe*>(p)->order++; },
+                engine.get(),
+                [](void* p) { static_cast<Probe*>(p)->second = static_cast<Probe*>(p)->order++; },
                 &probe, nullptr),
             CANO_OK);
   ASSERT_TRUE(eventually([&] { return probe.second.load() >= 0; }));
@@ -59,8 +60,8 @@ TEST(Engine, PostRunsOnTheLoopThreadInOrder) {
   EXPECT_EQ(cano_engine_post(engine.get(), nullptr, nullptr, err.out()), CANO_E_INVALID_ARGUMENT);
   ASSERT_EQ(cano_engine_shutdown(engine.get()), CANO_OK);
   int called = 0;
-  EXPECT_EQ(cano_engine_post(engine.get(), [](void* p) { ++*static_cast<int*>(p); }, &called,
-                             err.out()),
+  EXPECT_EQ(cano_engine_post(
+                engine.get(), [](void* p) { ++*static_cast<int*>(p); }, &called, err.out()),
             CANO_E_SHUTDOWN);
   EXPECT_EQ(called, 0);
 }

@@ -121,7 +121,7 @@ TEST(RunResources, FailedSetupRollsBackAndRunsNoTask) {
   EXPECT_EQ(cano_run_wait(nullptr, s.engine.get(), s.wf.get(), kWork, err.out()), CANO_E_GENERIC);
   EXPECT_NE(err.message().find("cannot open c"), std::string::npos) << err.message();
   EXPECT_EQ(s.journal.snapshot(), (std::vector<std::string>{"setup a", "setup b", "setup c",
-                                                             "teardown b", "teardown a"}));
+                                                            "teardown b", "teardown a"}));
 }
 
 TEST(RunResources, ConcurrentRunsShareOneSetupAndTheLastTearsDown) {
@@ -168,7 +168,8 @@ TEST(RunResources, TasksLookUpTheStoreAndTypedResources) {
       [](cano_task_ctx* ctx) {
         cano_store* found = nullptr;
         cano_error* err = nullptr;
-        if (cano_resources_get_store(&found, cano_task_ctx_resources(ctx), "store", &err) != CANO_OK) {
+        if (cano_resources_get_store(&found, cano_task_ctx_resources(ctx), "store", &err) !=
+            CANO_OK) {
           cano_status code = cano_error_code(err);
           cano_error_free(err);
           return cano_task_ctx_fail(ctx, code, "no store");
@@ -185,7 +186,8 @@ TEST(RunResources, TasksLookUpTheStoreAndTypedResources) {
       CANO_TASK_WORKER);
   ASSERT_EQ(cano_workflow_register(raw, kWork, &options, nullptr), CANO_OK);
   ErrorPtr err;
-  ASSERT_EQ(cano_run_wait(nullptr, s.engine.get(), raw, kWork, err.out()), CANO_OK) << err.describe();
+  ASSERT_EQ(cano_run_wait(nullptr, s.engine.get(), raw, kWork, err.out()), CANO_OK)
+      << err.describe();
   char* sum = nullptr;
   ASSERT_EQ(cano_store_get_json(&sum, store, "sum", nullptr), CANO_OK);
   EXPECT_STREQ(sum, "6");
@@ -194,6 +196,7 @@ TEST(RunResources, TasksLookUpTheStoreAndTypedResources) {
   ErrorPtr frozen;
   cano_store* other = nullptr;
   ASSERT_EQ(cano_store_create(&other, nullptr), CANO_OK);
-  EXPECT_EQ(cano_resources_insert_store(s.resources, "late", other, frozen.out()), CANO_E_BAD_STATE);
+  EXPECT_EQ(cano_resources_insert_store(s.resources, "late", other, frozen.out()),
+            CANO_E_BAD_STATE);
   cano_store_destroy(other);
 }

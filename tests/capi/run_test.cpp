@@ -130,9 +130,9 @@ TEST(Run, ValidationAndInitialStateErrorsAreSynchronousAndRunNothing) {
   ASSERT_EQ(cano_workflow_add_state(raw, kFetch, "Fetch", nullptr), CANO_OK);
   RunResult result;
   ErrorPtr err;
-  EXPECT_EQ(cano_run_start(nullptr, engine.get(), raw, kFetch, &RunResult::callback, &result,
-                           err.out()),
-            CANO_E_CONFIGURATION);
+  EXPECT_EQ(
+      cano_run_start(nullptr, engine.get(), raw, kFetch, &RunResult::callback, &result, err.out()),
+      CANO_E_CONFIGURATION);
   EXPECT_EQ(err.message(), "Workflow has no registered state handlers");
   EXPECT_FALSE(result.wait(std::chrono::milliseconds(50))) << "a failed start never calls back";
 
@@ -146,9 +146,9 @@ TEST(Run, StartCallsBackOnceOnTheLoopThreadWithTheRunId) {
   auto wf = linear_workflow(CANO_TASK_WORKER);
   RunResult result;
   uint64_t id = 0;
-  ASSERT_EQ(cano_run_start(&id, engine.get(), wf.get(), kFetch, &RunResult::callback, &result,
-                           nullptr),
-            CANO_OK);
+  ASSERT_EQ(
+      cano_run_start(&id, engine.get(), wf.get(), kFetch, &RunResult::callback, &result, nullptr),
+      CANO_OK);
   ASSERT_TRUE(result.wait());
   EXPECT_NE(id, 0u);
   EXPECT_EQ(result.run_id, id);
@@ -232,8 +232,9 @@ TEST(Run, StartFromTheLoopThreadRunsInlineTasksAtOnce) {
                 engine.get(),
                 [](void* p) {
                   auto* probe = static_cast<Probe*>(p);
-                  cano_status status = cano_run_start(nullptr, probe->engine, probe->wf, kFetch,
-                                                      &RunResult::callback, &probe->result, nullptr);
+                  cano_status status =
+                      cano_run_start(nullptr, probe->engine, probe->wf, kFetch,
+                                     &RunResult::callback, &probe->result, nullptr);
                   std::lock_guard<std::mutex> lock(probe->result.mutex);
                   probe->finished_inside = status == CANO_OK && probe->result.calls == 1;
                   probe->probed = true;
@@ -256,7 +257,8 @@ TEST(Run, CancelEndsABlockedRunAndItsWorkerSeesTheFlag) {
   auto block = task(
       [&](cano_task_ctx* ctx) {
         started = true;
-        while (!cano_task_ctx_cancelled(ctx)) std::this_thread::sleep_for(std::chrono::microseconds(100));
+        while (!cano_task_ctx_cancelled(ctx))
+          std::this_thread::sleep_for(std::chrono::microseconds(100));
         saw_cancel = true;
         return cano_task_ctx_next(ctx, kDone);
       },
@@ -289,8 +291,9 @@ TEST(Run, ShutdownEndsRunsInFlightAndLaterStartsAreRefused) {
   ASSERT_EQ(cano_workflow_register(raw, kFetch, &never, nullptr), CANO_OK);
   ASSERT_EQ(cano_workflow_add_exit_state(raw, kDone, nullptr), CANO_OK);
   RunResult result;
-  ASSERT_EQ(cano_run_start(nullptr, engine.get(), raw, kFetch, &RunResult::callback, &result, nullptr),
-            CANO_OK);
+  ASSERT_EQ(
+      cano_run_start(nullptr, engine.get(), raw, kFetch, &RunResult::callback, &result, nullptr),
+      CANO_OK);
   ASSERT_TRUE(eventually([&] { return cano_engine_runs_in_flight(engine.get()) == 1; }));
   ASSERT_EQ(cano_engine_shutdown(engine.get()), CANO_OK);
   EXPECT_TRUE(result.done) << "shutdown returns after the run reported";

@@ -92,8 +92,8 @@ TEST(Task, FixedRetriesRunAfterTheirDelaysAndThenSucceed) {
   cano_task_options_retry_fixed(&options, 3, 100);
   f.set(options);
   RunResult result;
-  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback, &result,
-                           nullptr),
+  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback,
+                           &result, nullptr),
             CANO_OK);
   uint64_t start = wait_for_timer(f.engine.get()) - 100;
   ASSERT_EQ(cano_engine_clock_advance(f.engine.get(), 99, nullptr), CANO_OK);
@@ -162,8 +162,8 @@ TEST(Task, DefaultPolicyMakesFourAttemptsWithJitteredExponentialDelays) {
   options.retry = CANO_RETRY_DEFAULT;
   f.set(options);
   RunResult result;
-  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback, &result,
-                           nullptr),
+  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback,
+                           &result, nullptr),
             CANO_OK);
   wait_for_timer(f.engine.get());
   ASSERT_EQ(cano_engine_clock_advance(f.engine.get(), 10000, nullptr), CANO_OK);
@@ -240,8 +240,8 @@ TEST(Task, WorkerAttemptTimeoutMovesOnAndDiscardsTheLateResult) {
   options.attempt_timeout_ms = 500;
   f.set(options);
   RunResult result;
-  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback, &result,
-                           nullptr),
+  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback,
+                           &result, nullptr),
             CANO_OK);
   wait_for_timer(f.engine.get());
   ASSERT_EQ(cano_engine_clock_advance(f.engine.get(), 500, nullptr), CANO_OK);
@@ -288,8 +288,8 @@ TEST(Task, AsyncTaskCompletesFromAnotherThreadExactlyOnce) {
       },
       CANO_TASK_ASYNC));
   RunResult result;
-  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback, &result,
-                           nullptr),
+  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback,
+                           &result, nullptr),
             CANO_OK);
   ASSERT_TRUE(eventually([&] { return token.load() != 0; }));
   std::thread completer([&] {
@@ -320,8 +320,8 @@ TEST(Task, AsyncFailureIsRetriedAndLateCompletionAfterTimeoutIsIgnored) {
   options.attempt_timeout_ms = 100;
   f.set(options);
   RunResult result;
-  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback, &result,
-                           nullptr),
+  ASSERT_EQ(cano_run_start(nullptr, f.engine.get(), f.wf.get(), kWork, &RunResult::callback,
+                           &result, nullptr),
             CANO_OK);
   wait_for_timer(f.engine.get());
   // Attempt 1 times out; attempt 2 starts at once (zero delay).

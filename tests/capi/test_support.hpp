@@ -121,9 +121,8 @@ inline bool eventually(const std::function<bool()>& condition,
 // Waits until the engine has a pending timer (a retry delay or a timeout is armed).
 inline uint64_t wait_for_timer(cano_engine* engine) {
   uint64_t deadline = 0;
-  bool found = eventually([&] {
-    return cano_engine_clock_next_deadline(&deadline, engine, nullptr) == CANO_OK;
-  });
+  bool found = eventually(
+      [&] { return cano_engine_clock_next_deadline(&deadline, engine, nullptr) == CANO_OK; });
   EXPECT_TRUE(found) << "no timer was armed";
   return deadline;
 }

@@ -20,7 +20,8 @@ TEST(TimerHeap, PopsInDeadlineThenArmingOrder) {
   heap.arm(timers[4], 5);
   std::vector<Timer*> order;
   while (!heap.empty()) order.push_back(&heap.pop());
-  EXPECT_EQ(order, (std::vector<Timer*>{&timers[4], &timers[1], &timers[3], &timers[2], &timers[0]}));
+  EXPECT_EQ(order,
+            (std::vector<Timer*>{&timers[4], &timers[1], &timers[3], &timers[2], &timers[0]}));
   for (auto& t : timers) EXPECT_FALSE(t.armed());
 }
 
