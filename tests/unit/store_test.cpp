@@ -81,6 +81,9 @@ TEST_F(StoreTest, TypeMatchingIsExact) {
   EXPECT_EQ(static_cast<Tracked*>(store_->get_object("o", "int32")->get())->value, 1);
   EXPECT_EQ(store_->kind("o").type, "int32");
   EXPECT_EQ(store_->kind("j").kind, CANO_VALUE_JSON);
+  // The object's destroy hook counts into `destroyed`, which lives on this frame: free it here.
+  store_->clear();
+  EXPECT_EQ(destroyed.load(), 1);
 }
 
 TEST_F(StoreTest, InvalidJsonIsRejectedAndKeepsTheOldValue) {
