@@ -62,7 +62,9 @@ CANO_API cano_status cano_engine_create(cano_engine **out, const cano_engine_opt
 CANO_API cano_status cano_engine_shutdown(cano_engine *engine);
 
 /* Shuts the engine down (if it is not already) and frees it. NULL-safe. Calling any function
- * with the engine afterwards, cano_task_complete*() included, is undefined. Since 0.1.0. */
+ * with the engine afterwards, cano_task_complete*() included, is undefined. Called on one of the
+ * engine's own threads (a task body, a callback) it does nothing, since the engine cannot join
+ * the thread it runs on. Since 0.1.0. */
 CANO_API void cano_engine_destroy(cano_engine *engine);
 
 /* Runs `fn(user_data)` on the loop thread, soon. Any thread. A function accepted here always

@@ -16,7 +16,8 @@
  * it, shared as it is by every run that starts while it is up, and torn down when the last run
  * holding it ends. Runs one after another therefore see cano's setup/run/teardown each time;
  * 1,000 runs in flight at once see one setup and one teardown. A run that starts while the set
- * is being torn down waits, then sets it up again.
+ * is being torn down waits, then sets it up again. The sharing is per engine: runs of two
+ * engines that use one set each set it up and tear it down for their own engine.
  *
  * A set is frozen once a run uses it: inserting then returns CANO_E_BAD_STATE, so lookups need
  * no lock. Lookups and health checks may be called from any thread.

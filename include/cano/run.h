@@ -44,7 +44,8 @@ CANO_API cano_status cano_run_start(uint64_t *out, cano_engine *engine, cano_wor
 /* Runs `workflow` from `initial` and blocks until it ends: cano's orchestrate(). *out (may be
  * NULL) gets the final state. Returns the run's status and error as cano_run_done_fn describes.
  * Refuses to run on the engine's loop thread (CANO_E_WRONG_THREAD), where it would wait on
- * itself. Since 0.1.0. */
+ * itself. From a worker task body it works, but it holds that worker while it waits: a run
+ * that needs more workers than are free then waits forever. Since 0.1.0. */
 CANO_API cano_status cano_run_wait(int32_t *out, cano_engine *engine, cano_workflow *workflow,
                                    int32_t initial, cano_error **err);
 
