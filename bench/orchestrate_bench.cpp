@@ -21,6 +21,7 @@
 #include <mutex>
 #include <string>
 
+#include "bench/bench_support.hpp"
 #include "cano/cano.h"
 
 namespace {
@@ -29,15 +30,8 @@ constexpr int32_t kStart = 0;
 constexpr int32_t kDone = 1;
 constexpr int64_t kBatch = 10000;
 
-using Clock = std::chrono::steady_clock;
-
-bool ok(benchmark::State& state, cano_status status, cano_error* err, const char* what) {
-  if (status == CANO_OK) return true;
-  std::string msg = std::string(what) + ": " + (err ? cano_error_describe(err) : "no error");
-  cano_error_free(err);
-  state.SkipWithError(msg.c_str());
-  return false;
-}
+using cano_bench::Clock;
+using cano_bench::ok;
 
 // The dummy task; it never runs because every run starts in the exit state.
 cano_status dummy_task(cano_task_ctx* ctx, void* /*user_data*/) {

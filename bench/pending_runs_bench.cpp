@@ -21,6 +21,7 @@
 #include <malloc.h>
 #endif
 
+#include "bench/bench_support.hpp"
 #include "cano/cano.h"
 
 namespace {
@@ -30,15 +31,8 @@ constexpr int32_t kB = 1;
 constexpr int32_t kC = 2;
 constexpr int64_t kRuns = 100000;
 
-using Clock = std::chrono::steady_clock;
-
-bool ok(benchmark::State& state, cano_status status, cano_error* err, const char* what) {
-  if (status == CANO_OK) return true;
-  std::string msg = std::string(what) + ": " + (err ? cano_error_describe(err) : "no error");
-  cano_error_free(err);
-  state.SkipWithError(msg.c_str());
-  return false;
-}
+using cano_bench::Clock;
+using cano_bench::ok;
 
 // VmRSS from /proc/self/status in bytes, or -1 where it cannot be read.
 int64_t resident_bytes() {

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_support.hpp"
 #include "cano/cano.h"
 
 namespace {
@@ -22,13 +23,7 @@ using Clock = std::chrono::steady_clock;
 
 enum class Kind { kBytes, kJson };
 
-bool ok(benchmark::State& state, cano_status status, cano_error* err, const char* what) {
-  if (status == CANO_OK) return true;
-  std::string msg = std::string(what) + ": " + (err ? cano_error_describe(err) : "no error");
-  cano_error_free(err);
-  state.SkipWithError(msg.c_str());
-  return false;
-}
+using cano_bench::ok;
 
 // Keys and values are built before timing starts, so the figures hold the store's cost and not
 // the formatting of strings (which cano's bench includes; it is small next to a put).

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <string>
 
+#include "bench/bench_support.hpp"
 #include "cano/cano.h"
 
 namespace {
@@ -23,17 +24,8 @@ namespace {
 constexpr int32_t kTransitions = 1000;
 constexpr int32_t kExitState = kTransitions;
 
-using Clock = std::chrono::steady_clock;
-
-// Reports a failed call through the benchmark (so the output shows which call failed and why)
-// and frees the error. Returns true when the call succeeded.
-bool ok(benchmark::State& state, cano_status status, cano_error* err, const char* what) {
-  if (status == CANO_OK) return true;
-  std::string msg = std::string(what) + ": " + (err ? cano_error_describe(err) : "no error");
-  cano_error_free(err);
-  state.SkipWithError(msg.c_str());
-  return false;
-}
+using cano_bench::Clock;
+using cano_bench::ok;
 
 // The whole task: move to the state after the current one. The next state is derived from the
 // context rather than from user_data so that one function serves all 1,000 states.
