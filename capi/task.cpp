@@ -4,7 +4,7 @@
 #include "capi/guard.hpp"
 #include "src/engine.hpp"
 #include "src/retry.hpp"
-#include "src/run.hpp"
+#include "src/task_execution.hpp"
 #include "src/task_ctx.hpp"
 
 using cano::capi::guard;
@@ -32,7 +32,7 @@ cano_status deliver(cano_engine* engine, uint64_t token, bool success, int32_t n
     ctx->failure_message = message ? message : "";
     ctx->body_status = ctx->failure_code;
   }
-  if (!engine->post(&cano::detail::Run::on_async_done, ctx)) {
+  if (!engine->post(&cano::detail::TaskExecution::on_async_done, ctx)) {
     cano::detail::release_ctx(ctx);
     fail(CANO_E_SHUTDOWN, "the engine is shut down");
   }

@@ -18,7 +18,7 @@ struct cano_engine;
 struct cano_workflow;
 
 namespace cano::detail {
-struct Run;
+class TaskExecution;
 struct TaskDef;
 }  // namespace cano::detail
 
@@ -44,7 +44,8 @@ struct cano_task_ctx {
   cano_status body_status = CANO_OK;
 
   // Loop thread only.
-  cano::detail::Run* run = nullptr;  // nullptr once the run abandoned this attempt
+  // The execution this attempt reports to; nullptr once it abandoned the attempt.
+  cano::detail::TaskExecution* execution = nullptr;
   std::atomic<uint32_t> refs{1};
   bool heap_allocated = false;
 

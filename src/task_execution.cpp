@@ -1,0 +1,233 @@
+#include "src/task_execution.hpp"
+
+#include "src/engine.hpp"
+#include "src/log.hpp"
+#include "src/workflow.hpp"
+
+namespace cano::detail {
+
+TaskExecution::TaskExecution(cano_engine* engine, cano_workflow* workflow, uint64_t run_id,
+                             Owner* owner)
+    : engine_(engine), workflow_(workflow), run_id_(run_id), owner_(owner) {
+  attempt_timer_.fn = &TaskExecution::on_attempt_timeout;
+  retry_timer_.fn = &TaskExecution::on_retry_timer;
+  attempt_timer_.arg = retry_timer_.arg = this;
+  inline_ctx_.engine = engine;
+  inline_ctx_.workflow = workflow;
+  inline_ctx_.resources = workflow->resources();
+  inline_ctx_.run_id = run_id;
+  inline_ctx_.execution = this;
+}
+
+TaskExecution::~TaskExecution() { abandon(); }
+
+bool TaskExecution::start(const TaskDef* task, int32_t state) {
+  task_ = task;
+  state_ = state;
+  attempt_ = 0;
+  next_ = 0;
+  error_.reset();
+  status_ = Status::kRunning;
+  return run_attempts() == Next::kDone;
+}
+
+void TaskExecution::abandon() {
+  engine_->cancel(retry_timer_);
+  abandon_attempt();
+  if (status_ == Status::kRunning) status_ = Status::kIdle;
+}
+
+Error TaskExecution::task_error(cano_status code, std::string message) const {
+  Error error(code, std::move(message));
+  error.state = state_;
+  const StateInfo* state = workflow_->lookup(state_);
+  if (state != nullptr) error.state_name = state->name;
+  error.run_id = run_id_;
+  if (task_ != nullptr) error.task_name = task_->name;
+  error.attempt = attempt_;
+  return error;
+}
+
+TaskExecution::Next TaskExecution::run_attempts() {
+  for (;;) {
+    ++attempt_;
+    const cano_task_options& options = task_->options;
+    if (options.mode == CANO_TASK_WORKER) {
+      dispatch_worker();
+      return Next::kWait;
+    }
+    cano_task_ctx* ctx = &inline_ctx_;
+    if (options.mode == CANO_TASK_ASYNC) {
+      ctx = new_heap_ctx();
+      ctx->token = engine_->register_token(ctx);
+    } else {
+      prepare_ctx(*ctx);
+    }
+    // The status stays in a local until the token is withdrawn: once the body has seen its
+    // token, a completion on another thread may be writing the context's result fields.
+    cano_status status = options.run(ctx, options.user_data);
+    if (options.mode == CANO_TASK_ASYNC) {
+      cano_task_ctx* claimed = status == CANO_PENDING ? nullptr : engine_->claim_token(ctx->token);
+      if (claimed == nullptr) {
+        // Pending, or a completion already claimed the token: that completion decides.
+        in_flight_ = ctx;
+        if (options.attempt_timeout_ms > 0) {
+          engine_->arm(attempt_timer_, options.attempt_timeout_ms);
+        }
+        return Next::kWait;
+      }
+      release_ctx(claimed);  // the token table's reference
+      ctx->execution = nullptr;
+    }
+    ctx->body_status = status;
+    Next next = conclude(*ctx);
+    if (ctx != &inline_ctx_) release_ctx(ctx);
+    if (next != Next::kRetryNow) return next;
+  }
+}
+
+void TaskExecution::prepare_ctx(cano_task_ctx& ctx) {
+  ctx.reset_result();
+  ctx.task = task_;
+  ctx.state = state_;
+  ctx.attempt = attempt_;
+  ctx.cancelled.store(false, std::memory_order_relaxed);
+}
+
+cano_task_ctx* TaskExecution::new_heap_ctx() {
+  auto* ctx = new cano_task_ctx();
+  ctx->heap_allocated = true;
+  ctx->engine = engine_;
+  ctx->workflow = workflow_;
+  workflow_->retain();
+  ctx->resources = workflow_->resources();
+  ctx->run_id = run_id_;
+  ctx->execution = this;
+  prepare_ctx(*ctx);
+  return ctx;
+}
+
+void TaskExecution::dispatch_worker() {
+  cano_task_ctx* ctx = new_heap_ctx();
+  in_flight_ = ctx;
+  retain_ctx(ctx);  // the worker job's reference
+  engine_->submit(&TaskExecution::run_worker_body, ctx);
+  if (task_->options.attempt_timeout_ms > 0) {
+    engine_->arm(attempt_timer_, task_->options.attempt_timeout_ms);
+  }
+}
+
+void TaskExecution::run_worker_body(void* arg) {
+  auto* ctx = static_cast<cano_task_ctx*>(arg);
+  const cano_task_options& options = ctx->task->options;
+  ctx->body_status = options.run(ctx, options.user_data);
+  ctx->engine->post(&TaskExecution::on_worker_done, ctx);
+}
+
+void TaskExecution::on_worker_done(void* arg) {
+  auto* ctx = static_cast<cano_task_ctx*>(arg);
+  cano_engine* engine = ctx->engine;
+  engine->job_finished();
+  TaskExecution* execution = ctx->execution;
+  if (execution == nullptr) {
+    log().debug("discarded the late result of task '{}' (run {}, attempt {})", ctx->task->name,
+                ctx->run_id, ctx->attempt);
+  } else {
+    execution->attempt_done(ctx);
+  }
+  release_ctx(ctx);
+  engine->maybe_finish_shutdown();
+}
+
+void TaskExecution::on_async_done(void* arg) {
+  auto* ctx = static_cast<cano_task_ctx*>(arg);
+  TaskExecution* execution = ctx->execution;
+  if (execution != nullptr && execution->in_flight_ == ctx) execution->attempt_done(ctx);
+  release_ctx(ctx);
+}
+
+void TaskExecution::attempt_done(cano_task_ctx* ctx) {
+  in_flight_ = nullptr;
+  ctx->execution = nullptr;
+  engine_->cancel(attempt_timer_);
+  Next next = conclude(*ctx);
+  release_ctx(ctx);  // the in-flight reference
+  continue_after(next);
+}
+
+void TaskExecution::continue_after(Next next) {
+  if (next == Next::kRetryNow) next = run_attempts();
+  if (next == Next::kDone) owner_->execution_finished(*this);
+}
+
+TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
+  cano_status status = ctx.body_status;
+  if (status == CANO_OK) {
+    if (ctx.has_next) {
+      next_ = ctx.next;
+      status_ = Status::kSucceeded;
+      return Next::kDone;
+    }
+    return attempt_failed(task_error(
+        CANO_E_TASK_EXECUTION,
+        "task returned CANO_OK without choosing a next state (call cano_task_ctx_next)"));
+  }
+  if (status == CANO_PENDING) {
+    return attempt_failed(
+        task_error(CANO_E_TASK_EXECUTION,
+                   "task returned CANO_PENDING but is not registered as CANO_TASK_ASYNC"));
+  }
+  if (status > 0) {
+    return attempt_failed(task_error(CANO_E_TASK_EXECUTION,
+                                     "task returned an invalid status " + std::to_string(status)));
+  }
+  std::string message = ctx.has_failure
+                            ? ctx.failure_message
+                            : std::string("task failed with status ") + status_name_of(status);
+  return attempt_failed(task_error(status, std::move(message)));
+}
+
+TaskExecution::Next TaskExecution::attempt_failed(Error error) {
+  uint32_t max_attempts = task_->max_attempts;
+  if (attempt_ >= max_attempts) {
+    status_ = Status::kFailed;
+    if (max_attempts <= 1) {
+      error_ = std::move(error);
+    } else {
+      Error exhausted =
+          task_error(CANO_E_RETRY_EXHAUSTED, "Task failed after " + std::to_string(attempt_) +
+                                                 " attempt(s): " + error.display());
+      exhausted.cause = std::make_unique<Error>(std::move(error));
+      error_ = std::move(exhausted);
+    }
+    return Next::kDone;
+  }
+  int64_t delay = task_->retry.delay_for_attempt(attempt_ - 1, engine_->random_unit());
+  log().debug("task '{}' attempt {} failed ({}); retrying in {} ms", task_->name, attempt_,
+              error.display(), delay);
+  if (delay <= 0) return Next::kRetryNow;
+  engine_->arm(retry_timer_, static_cast<uint64_t>(delay));
+  return Next::kWait;
+}
+
+void TaskExecution::abandon_attempt() {
+  engine_->cancel(attempt_timer_);
+  if (in_flight_ == nullptr) return;
+  in_flight_->cancelled.store(true, std::memory_order_release);
+  in_flight_->execution = nullptr;
+  release_ctx(in_flight_);
+  in_flight_ = nullptr;
+}
+
+void TaskExecution::on_attempt_timeout(void* self) {
+  auto* execution = static_cast<TaskExecution*>(self);
+  Error error = execution->task_error(CANO_E_TIMEOUT, "task attempt exceeded attempt_timeout");
+  execution->abandon_attempt();
+  execution->continue_after(execution->attempt_failed(std::move(error)));
+}
+
+void TaskExecution::on_retry_timer(void* self) {
+  static_cast<TaskExecution*>(self)->continue_after(Next::kRetryNow);
+}
+
+}  // namespace cano::detail

@@ -1,0 +1,100 @@
+// One task's execution for one state entry: cano's retry loop (spec section 2.4) with attempt
+// timeouts, over the three places a body can run (inline, worker, async).
+//
+// A run drives one execution per state it enters; a split drives one per branch. The owner
+// starts it; start() either finishes synchronously (inline bodies, which keeps inline chains a
+// tight loop without recursion) or returns pending, and the owner's execution_finished() is
+// called once when it ends. abandon() stops it: no callback follows.
+//
+// Loop thread only.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "src/error.hpp"
+#include "src/task_ctx.hpp"
+#include "src/timer_heap.hpp"
+
+struct cano_engine;
+struct cano_workflow;
+
+namespace cano::detail {
+
+struct TaskDef;
+
+class TaskExecution {
+ public:
+  class Owner {
+   public:
+    virtual void execution_finished(TaskExecution& execution) = 0;
+
+   protected:
+    ~Owner() = default;
+  };
+
+  enum class Status { kIdle, kRunning, kSucceeded, kFailed };
+
+  TaskExecution(cano_engine* engine, cano_workflow* workflow, uint64_t run_id, Owner* owner);
+  ~TaskExecution();
+  TaskExecution(const TaskExecution&) = delete;
+  TaskExecution& operator=(const TaskExecution&) = delete;
+
+  // Starts the retry loop of `task` for `state`. Returns true when the execution already ended
+  // (status() tells how); false when it is pending and the owner will be called back.
+  bool start(const TaskDef* task, int32_t state);
+  // Stops a pending execution: timers cancelled, the in-flight attempt told it is cancelled and
+  // its late result discarded. The owner is not called back.
+  void abandon();
+
+  Status status() const { return status_; }
+  int32_t next_state() const { return next_; }
+  // The failure, once status() is kFailed; moved out by the owner.
+  std::optional<Error>& error() { return error_; }
+  uint32_t attempt() const { return attempt_; }
+  const TaskDef* task() const { return task_; }
+
+  // Mailbox handlers: a worker body returned, an async completion arrived (arg: the context).
+  static void on_worker_done(void* arg);
+  static void on_async_done(void* arg);
+
+ private:
+  // What to do after an attempt: done (success or final failure), wait (worker, async, retry
+  // timer), or start the next attempt at once (a zero retry delay).
+  enum class Next { kDone, kWait, kRetryNow };
+
+  Next run_attempts();
+  void prepare_ctx(cano_task_ctx& ctx);
+  cano_task_ctx* new_heap_ctx();
+  void dispatch_worker();
+  void attempt_done(cano_task_ctx* ctx);
+  void continue_after(Next next);
+  Next conclude(cano_task_ctx& ctx);
+  Next attempt_failed(Error error);
+  void abandon_attempt();
+  void finish_async();
+  Error task_error(cano_status code, std::string message) const;
+  static void on_attempt_timeout(void* self);
+  static void on_retry_timer(void* self);
+  static void run_worker_body(void* arg);
+
+  cano_engine* engine_;
+  cano_workflow* workflow_;
+  uint64_t run_id_;
+  Owner* owner_;
+
+  const TaskDef* task_ = nullptr;
+  int32_t state_ = 0;
+  uint32_t attempt_ = 0;
+  Status status_ = Status::kIdle;
+  int32_t next_ = 0;
+  std::optional<Error> error_;
+
+  cano_task_ctx* in_flight_ = nullptr;  // worker/async attempt, retained
+  cano_task_ctx inline_ctx_;
+  Timer attempt_timer_;
+  Timer retry_timer_;
+};
+
+}  // namespace cano::detail
