@@ -105,13 +105,21 @@ void Run::advance() {
       finish(CANO_OK, std::nullopt);
       return;
     }
+    if (state != nullptr && state->split) {
+      last_split_.reset();
+      split_ = std::make_unique<SplitExecution>(engine_, workflow_, id_, *state, this);
+      if (!split_->start()) return;  // it calls back when done
+      if (!take_split_outcome()) return;
+      continue;
+    }
     if (state == nullptr || !state->task) {
       Error error(CANO_E_WORKFLOW, "No task registered for state: " + workflow_->label(current_));
       add_state_context(error);
       finish(CANO_E_WORKFLOW, std::move(error));
       return;
     }
-    if (!execution_.start(state->task.get(), current_)) return;  // it calls back when done
+    // Only the split's join state sees the split's outcome.
+    if (!execution_.start(state->task.get(), current_, std::move(last_split_))) return;
     if (!take_outcome()) return;
     if (--budget == 0) {
       // Let timers, completions and other runs in before going on.
@@ -136,6 +144,22 @@ void Run::execution_finished(TaskExecution& /*execution*/) {
   if (take_outcome()) advance();
 }
 
+bool Run::take_split_outcome() {
+  if (split_->succeeded()) {
+    last_split_ = split_->result();
+    current_ = workflow_->lookup(current_)->split->join_state;
+    return true;
+  }
+  std::optional<Error> error = std::move(split_->error());
+  cano_status code = error ? error->code : CANO_E_INTERNAL;
+  finish(code, std::move(error));
+  return false;
+}
+
+void Run::split_finished(SplitExecution& /*split*/) {
+  if (take_split_outcome()) advance();
+}
+
 void Run::on_workflow_timeout(void* self) {
   auto* run = static_cast<Run*>(self);
   Error error(CANO_E_WORKFLOW, "Workflow timeout exceeded");
@@ -154,6 +178,8 @@ void Run::finish(cano_status status, std::optional<Error> error) {
   engine_->cancel(workflow_timer_);
   engine_->cancel(yield_timer_);
   execution_.abandon();
+  if (split_) split_->abandon();
+  last_split_.reset();
   status_ = status;
   error_ = std::move(error);
   if (error_ && error_->run_id == 0) error_->run_id = id_;

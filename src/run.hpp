@@ -6,11 +6,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "cano/run.h"
 #include "src/error.hpp"
+#include "src/split_execution.hpp"
 #include "src/task_execution.hpp"
 #include "src/timer_heap.hpp"
 
@@ -22,7 +24,7 @@ namespace cano::detail {
 struct StateInfo;
 struct TaskDef;
 
-struct Run final : TaskExecution::Owner {
+struct Run final : TaskExecution::Owner, SplitExecution::Owner {
   Run(cano_engine* engine, cano_workflow* workflow, uint64_t id, int32_t initial,
       cano_run_done_fn done, void* user_data);
   ~Run();
@@ -49,6 +51,9 @@ struct Run final : TaskExecution::Owner {
   // Takes the outcome of the state's finished execution. Returns true when the FSM moved on.
   bool take_outcome();
   void execution_finished(TaskExecution& execution) override;
+  // Takes the outcome of the split state's finished split. Returns true when the FSM moved on.
+  bool take_split_outcome();
+  void split_finished(SplitExecution& split) override;
   void finish(cano_status status, std::optional<Error> error);
   void report();
   void add_state_context(Error& error) const;
@@ -64,6 +69,11 @@ struct Run final : TaskExecution::Owner {
   Phase phase_ = Phase::kCreated;
 
   TaskExecution execution_;
+  // The split of the current split state. Replaced when the next split starts; a split's
+  // callbacks end with the call to the run, so replacing it inside one is safe.
+  std::unique_ptr<SplitExecution> split_;
+  // The outcome of the split the run just left, for its join state's task.
+  std::shared_ptr<const cano_split_result> last_split_;
   bool resources_held_ = false;
   std::optional<Error> aborted_;  // a cancel that arrived while the resources were being set up
 

@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 #include "cano/task.h"
@@ -16,6 +17,7 @@
 
 struct cano_engine;
 struct cano_workflow;
+struct cano_split_result;
 
 namespace cano::detail {
 class TaskExecution;
@@ -42,6 +44,11 @@ struct cano_task_ctx {
   cano_status failure_code = CANO_OK;
   std::string failure_message;
   cano_status body_status = CANO_OK;
+  // A split branch's value (cano_task_ctx_set_value).
+  bool has_value = false;
+  std::string value;
+  // The outcome of the split the run just left, for its join state's task.
+  std::shared_ptr<const cano_split_result> split_result;
 
   // Loop thread only.
   // The execution this attempt reports to; nullptr once it abandoned the attempt.
@@ -55,6 +62,8 @@ struct cano_task_ctx {
     failure_code = CANO_OK;
     failure_message.clear();
     body_status = CANO_OK;
+    has_value = false;
+    value.clear();
   }
 };
 

@@ -21,12 +21,17 @@ TaskExecution::TaskExecution(cano_engine* engine, cano_workflow* workflow, uint6
 
 TaskExecution::~TaskExecution() { abandon(); }
 
-bool TaskExecution::start(const TaskDef* task, int32_t state) {
+bool TaskExecution::start(const TaskDef* task, int32_t state,
+                          std::shared_ptr<const cano_split_result> split_result, bool branch) {
   task_ = task;
   state_ = state;
   attempt_ = 0;
   next_ = 0;
   error_.reset();
+  branch_ = branch;
+  has_value_ = false;
+  value_.clear();
+  split_result_ = std::move(split_result);
   status_ = Status::kRunning;
   return run_attempts() == Next::kDone;
 }
@@ -92,6 +97,7 @@ void TaskExecution::prepare_ctx(cano_task_ctx& ctx) {
   ctx.state = state_;
   ctx.attempt = attempt_;
   ctx.cancelled.store(false, std::memory_order_relaxed);
+  ctx.split_result = split_result_;
 }
 
 cano_task_ctx* TaskExecution::new_heap_ctx() {
@@ -163,9 +169,12 @@ void TaskExecution::continue_after(Next next) {
 TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
   cano_status status = ctx.body_status;
   if (status == CANO_OK) {
-    if (ctx.has_next) {
+    if (ctx.has_next || branch_) {
       next_ = ctx.next;
+      has_value_ = ctx.has_value;
+      value_ = std::move(ctx.value);
       status_ = Status::kSucceeded;
+      split_result_.reset();
       return Next::kDone;
     }
     return attempt_failed(task_error(
@@ -191,6 +200,7 @@ TaskExecution::Next TaskExecution::attempt_failed(Error error) {
   uint32_t max_attempts = task_->max_attempts;
   if (attempt_ >= max_attempts) {
     status_ = Status::kFailed;
+    split_result_.reset();
     if (max_attempts <= 1) {
       error_ = std::move(error);
     } else {

@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -19,6 +20,7 @@
 
 struct cano_engine;
 struct cano_workflow;
+struct cano_split_result;
 
 namespace cano::detail {
 
@@ -43,7 +45,10 @@ class TaskExecution {
 
   // Starts the retry loop of `task` for `state`. Returns true when the execution already ended
   // (status() tells how); false when it is pending and the owner will be called back.
-  bool start(const TaskDef* task, int32_t state);
+  // `split_result` is what the join state's task may read (nullptr for other states). A branch
+  // execution (`branch` true) succeeds on CANO_OK without a next state.
+  bool start(const TaskDef* task, int32_t state,
+             std::shared_ptr<const cano_split_result> split_result = nullptr, bool branch = false);
   // Stops a pending execution: timers cancelled, the in-flight attempt told it is cancelled and
   // its late result discarded. The owner is not called back.
   void abandon();
@@ -53,6 +58,9 @@ class TaskExecution {
   // The failure, once status() is kFailed; moved out by the owner.
   std::optional<Error>& error() { return error_; }
   uint32_t attempt() const { return attempt_; }
+  // The value the successful attempt left (split branches).
+  bool has_value() const { return has_value_; }
+  std::string& value() { return value_; }
   const TaskDef* task() const { return task_; }
 
   // Mailbox handlers: a worker body returned, an async completion arrived (arg: the context).
@@ -90,6 +98,10 @@ class TaskExecution {
   Status status_ = Status::kIdle;
   int32_t next_ = 0;
   std::optional<Error> error_;
+  bool branch_ = false;
+  bool has_value_ = false;
+  std::string value_;
+  std::shared_ptr<const cano_split_result> split_result_;
 
   cano_task_ctx* in_flight_ = nullptr;  // worker/async attempt, retained
   cano_task_ctx inline_ctx_;

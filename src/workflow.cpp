@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "src/resources.hpp"
+#include "src/split_execution.hpp"
 
 using cano::detail::Error;
 using cano::detail::fail;
@@ -64,6 +65,36 @@ void cano_workflow::add_state(int32_t code, const char* name) {
   states_.emplace(code, std::move(info));
 }
 
+void cano_workflow::complete_task_def(TaskDef& task, const StateInfo& state,
+                                      const char* what) const {
+  const cano_task_options& options = task.options;
+  if (options.run == nullptr) {
+    fail(CANO_E_INVALID_ARGUMENT,
+         std::string(what) + ": the task for state \"" + state.name + "\" has no run function");
+  }
+  if (options.mode < CANO_TASK_WORKER || options.mode > CANO_TASK_ASYNC) {
+    fail(CANO_E_INVALID_ARGUMENT, std::string(what) + ": the task for state \"" + state.name +
+                                      "\" has an unknown mode " + std::to_string(options.mode));
+  }
+  if (options.retry < CANO_RETRY_DEFAULT || options.retry > CANO_RETRY_EXPONENTIAL) {
+    fail(CANO_E_INVALID_ARGUMENT, std::string(what) + ": the task for state \"" + state.name +
+                                      "\" has an unknown retry kind " +
+                                      std::to_string(options.retry));
+  }
+  task.name = (options.name != nullptr && *options.name != '\0') ? options.name : state.name;
+  task.options.name = nullptr;  // the caller's string is not kept; task.name is
+  task.retry = cano::detail::RetryPolicy::from(options);
+  task.max_attempts = task.retry.max_attempts();
+}
+
+void cano_workflow::set_handler(StateInfo& state, std::unique_ptr<TaskDef> task,
+                                std::unique_ptr<cano::detail::SplitDef> split) {
+  if (!state.has_handler()) ++handler_count_;
+  // A replaced task's (or split's) destroy hooks run here.
+  state.task = std::move(task);
+  state.split = std::move(split);
+}
+
 void cano_workflow::register_task(int32_t code, const cano_task_options& options) {
   // The caller has already copied the options into a full-size struct; ownership of user_data
   // passes to the TaskDef first, so that every failure path below runs its destroy hook.
@@ -71,25 +102,34 @@ void cano_workflow::register_task(int32_t code, const cano_task_options& options
   task->options = options;
   require_unfrozen("register");
   StateInfo& state = require_declared(code, "register");
-  if (options.run == nullptr) {
-    fail(CANO_E_INVALID_ARGUMENT,
-         "register: the task for state \"" + state.name + "\" has no run function");
+  complete_task_def(*task, state, "register");
+  set_handler(state, std::move(task), nullptr);
+}
+
+void cano_workflow::register_split(int32_t code, const std::vector<cano_task_options>& branches,
+                                   const cano_join_options& join) {
+  auto split = std::make_unique<cano::detail::SplitDef>();
+  split->branches.reserve(branches.size());
+  for (const auto& options : branches) {
+    auto task = std::make_unique<TaskDef>();
+    task->options = options;
+    split->branches.push_back(std::move(task));
   }
-  if (options.mode < CANO_TASK_WORKER || options.mode > CANO_TASK_ASYNC) {
-    fail(CANO_E_INVALID_ARGUMENT, "register: the task for state \"" + state.name +
-                                      "\" has an unknown mode " + std::to_string(options.mode));
+  require_unfrozen("register_split");
+  StateInfo& state = require_declared(code, "register_split");
+  if (join.strategy < CANO_JOIN_ALL || join.strategy > CANO_JOIN_PARTIAL_TIMEOUT) {
+    fail(CANO_E_INVALID_ARGUMENT, "register_split: the split of state \"" + state.name +
+                                      "\" has an unknown join strategy " +
+                                      std::to_string(join.strategy));
   }
-  if (options.retry < CANO_RETRY_DEFAULT || options.retry > CANO_RETRY_EXPONENTIAL) {
-    fail(CANO_E_INVALID_ARGUMENT, "register: the task for state \"" + state.name +
-                                      "\" has an unknown retry kind " +
-                                      std::to_string(options.retry));
-  }
-  task->name = (options.name != nullptr && *options.name != '\0') ? options.name : state.name;
-  task->options.name = nullptr;  // the caller's string is not kept; task->name is
-  task->retry = cano::detail::RetryPolicy::from(options);
-  task->max_attempts = task->retry.max_attempts();
-  if (!state.task) ++handler_count_;
-  state.task = std::move(task);  // a replaced task's destroy hook runs here
+  for (auto& branch : split->branches) complete_task_def(*branch, state, "register_split");
+  split->strategy = join.strategy;
+  split->count = join.count;
+  split->percentage = join.percentage;
+  split->timeout_ms = join.timeout_ms;
+  split->join_state = join.join_state;
+  split->bulkhead = join.bulkhead;
+  set_handler(state, nullptr, std::move(split));
 }
 
 void cano_workflow::add_exit_state(int32_t code) {
@@ -114,12 +154,34 @@ std::optional<Error> cano_workflow::validate() const {
     return Error(CANO_E_CONFIGURATION,
                  "Workflow has no exit states defined — orchestration may loop forever");
   }
+  // Split entries in ascending state order, so that the first error reported is stable.
+  std::vector<const StateInfo*> splits;
+  for (const auto& entry : states_) {
+    if (entry.second->split) splits.push_back(entry.second.get());
+  }
+  std::sort(splits.begin(), splits.end(),
+            [](const StateInfo* a, const StateInfo* b) { return a->code < b->code; });
+  for (const StateInfo* state : splits) {
+    auto error = cano::detail::validate_join(*state->split);
+    if (!error) {
+      const StateInfo* join = lookup(state->split->join_state);
+      if (join == nullptr || !(join->has_handler() || join->exit)) {
+        error = Error(CANO_E_CONFIGURATION, "Split join_state " + label(state->split->join_state) +
+                                                " is neither registered nor an exit state");
+      }
+    }
+    if (error) {
+      error->state = state->code;
+      error->state_name = state->name;
+      return error;
+    }
+  }
   return std::nullopt;
 }
 
 std::optional<Error> cano_workflow::validate_initial_state(int32_t code) const {
   const StateInfo* state = lookup(code);
-  if (state != nullptr && (state->task || state->exit)) return std::nullopt;
+  if (state != nullptr && (state->has_handler() || state->exit)) return std::nullopt;
   Error error(CANO_E_CONFIGURATION,
               "Initial state " + label(code) + " is neither registered nor an exit state");
   error.state = code;

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cano/split.h"
 #include "cano/task.h"
 #include "src/error.hpp"
 #include "src/refcount.hpp"
@@ -35,11 +36,24 @@ struct TaskDef {
   }
 };
 
+// A split state's branches and join configuration (cano's JoinConfig).
+struct SplitDef {
+  std::vector<std::unique_ptr<TaskDef>> branches;
+  cano_join_strategy strategy = CANO_JOIN_ALL;
+  uint32_t count = 0;
+  double percentage = 0.0;
+  uint64_t timeout_ms = 0;
+  int32_t join_state = 0;
+  uint32_t bulkhead = 0;
+};
+
 struct StateInfo {
   int32_t code = 0;
   std::string name;
   std::unique_ptr<TaskDef> task;
+  std::unique_ptr<SplitDef> split;
   bool exit = false;
+  bool has_handler() const { return task != nullptr || split != nullptr; }
 };
 
 }  // namespace cano::detail
@@ -52,6 +66,9 @@ struct cano_workflow : cano::detail::RefCounted {
 
   void add_state(int32_t code, const char* name);
   void register_task(int32_t code, const cano_task_options& options);
+  // Takes ownership of the branches' user data even when it fails (their destroy hooks run).
+  void register_split(int32_t code, const std::vector<cano_task_options>& branches,
+                      const cano_join_options& join);
   void add_exit_state(int32_t code);
   void set_timeout(uint64_t ms);
 
@@ -82,6 +99,11 @@ struct cano_workflow : cano::detail::RefCounted {
 
  private:
   void require_unfrozen(const char* what) const;
+  // Builds a TaskDef from checked options; `task` already owns the user data.
+  void complete_task_def(cano::detail::TaskDef& task, const cano::detail::StateInfo& state,
+                         const char* what) const;
+  void set_handler(cano::detail::StateInfo& state, std::unique_ptr<cano::detail::TaskDef> task,
+                   std::unique_ptr<cano::detail::SplitDef> split);
   cano::detail::StateInfo& require_declared(int32_t code, const char* what);
   void build_dense_index();
 

@@ -16,6 +16,7 @@
 #include "cano/log.h"
 #include "cano/resources.h"
 #include "cano/run.h"
+#include "cano/split.h"
 #include "cano/store.h"
 #include "cano/task.h"
 #include "cano/types.h"
