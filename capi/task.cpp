@@ -4,8 +4,8 @@
 #include "capi/guard.hpp"
 #include "src/engine.hpp"
 #include "src/retry.hpp"
-#include "src/task_execution.hpp"
 #include "src/task_ctx.hpp"
+#include "src/task_execution.hpp"
 
 using cano::capi::guard;
 using cano::capi::require;
@@ -96,6 +96,13 @@ CANO_API cano_status cano_task_ctx_fail(cano_task_ctx* ctx, cano_status code, co
   }
   ctx->has_failure = true;
   ctx->failure_code = normalized;
+  return normalized;
+}
+
+CANO_API cano_status cano_task_ctx_fail_fatal(cano_task_ctx* ctx, cano_status code,
+                                              const char* message) {
+  cano_status normalized = cano_task_ctx_fail(ctx, code, message);
+  if (ctx != nullptr) ctx->fatal = true;
   return normalized;
 }
 

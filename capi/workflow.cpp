@@ -46,6 +46,21 @@ CANO_API cano_status cano_workflow_register(cano_workflow* workflow, int32_t sta
   });
 }
 
+CANO_API cano_status cano_workflow_register_router(cano_workflow* workflow, int32_t state,
+                                                   const cano_task_options* options,
+                                                   cano_error** err) {
+  return guard(err, [&] {
+    if (options == nullptr) fail(CANO_E_INVALID_ARGUMENT, "options must not be NULL");
+    auto copy = cano::capi::read_options(options, sizeof(cano_task_options), "cano_task_options");
+    if (workflow == nullptr) {
+      if (copy.destroy != nullptr) copy.destroy(copy.user_data);
+      fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
+    }
+    workflow->register_task(state, copy, /*router=*/true);
+    return CANO_OK;
+  });
+}
+
 CANO_API cano_status cano_workflow_add_exit_state(cano_workflow* workflow, int32_t state,
                                                   cano_error** err) {
   return guard(err, [&] {

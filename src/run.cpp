@@ -195,13 +195,14 @@ void Run::report() {
   phase_ = Phase::kDone;
   cano_engine* engine = engine_;
   engine->remove_run(this);
+  // Counted out before the callback, so that a waiter woken by it never sees its run in flight.
+  engine->count_run(-1);
   if (done_ != nullptr) {
     cano_error* handle = error_ ? to_handle(*error_) : nullptr;
     done_(id_, status_, current_, handle, user_data_);
     delete handle;
   }
   delete this;
-  engine->count_run(-1);
   engine->maybe_finish_shutdown();
 }
 

@@ -41,9 +41,11 @@ struct cano_task_ctx {
   bool has_next = false;
   int32_t next = 0;
   bool has_failure = false;
+  bool fatal = false;  // cano_task_ctx_fail_fatal: no retry, no RetryExhausted wrapping
   cano_status failure_code = CANO_OK;
   std::string failure_message;
   cano_status body_status = CANO_OK;
+  uint64_t poll_delay_ms = 0;  // cano_task_ctx_poll_again
   // A split branch's value (cano_task_ctx_set_value).
   bool has_value = false;
   std::string value;
@@ -59,11 +61,13 @@ struct cano_task_ctx {
   void reset_result() {
     has_next = false;
     has_failure = false;
+    fatal = false;
     failure_code = CANO_OK;
     failure_message.clear();
     body_status = CANO_OK;
     has_value = false;
     value.clear();
+    poll_delay_ms = 0;
   }
 };
 

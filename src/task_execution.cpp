@@ -11,7 +11,8 @@ TaskExecution::TaskExecution(cano_engine* engine, cano_workflow* workflow, uint6
     : engine_(engine), workflow_(workflow), run_id_(run_id), owner_(owner) {
   attempt_timer_.fn = &TaskExecution::on_attempt_timeout;
   retry_timer_.fn = &TaskExecution::on_retry_timer;
-  attempt_timer_.arg = retry_timer_.arg = this;
+  poll_timer_.fn = &TaskExecution::on_poll_timer;
+  attempt_timer_.arg = retry_timer_.arg = poll_timer_.arg = this;
   inline_ctx_.engine = engine;
   inline_ctx_.workflow = workflow;
   inline_ctx_.resources = workflow->resources();
@@ -38,6 +39,7 @@ bool TaskExecution::start(const TaskDef* task, int32_t state,
 
 void TaskExecution::abandon() {
   engine_->cancel(retry_timer_);
+  engine_->cancel(poll_timer_);
   abandon_attempt();
   if (status_ == Status::kRunning) status_ = Status::kIdle;
 }
@@ -56,39 +58,47 @@ Error TaskExecution::task_error(cano_status code, std::string message) const {
 TaskExecution::Next TaskExecution::run_attempts() {
   for (;;) {
     ++attempt_;
-    const cano_task_options& options = task_->options;
-    if (options.mode == CANO_TASK_WORKER) {
-      dispatch_worker();
-      return Next::kWait;
+    poll_errors_ = 0;
+    // One deadline per attempt: for a poll task it bounds the whole wait, across its calls.
+    if (task_->options.attempt_timeout_ms > 0) {
+      engine_->arm(attempt_timer_, task_->options.attempt_timeout_ms);
     }
-    cano_task_ctx* ctx = &inline_ctx_;
-    if (options.mode == CANO_TASK_ASYNC) {
-      ctx = new_heap_ctx();
-      ctx->token = engine_->register_token(ctx);
-    } else {
-      prepare_ctx(*ctx);
-    }
-    // The status stays in a local until the token is withdrawn: once the body has seen its
-    // token, a completion on another thread may be writing the context's result fields.
-    cano_status status = options.run(ctx, options.user_data);
-    if (options.mode == CANO_TASK_ASYNC) {
-      cano_task_ctx* claimed = status == CANO_PENDING ? nullptr : engine_->claim_token(ctx->token);
-      if (claimed == nullptr) {
-        // Pending, or a completion already claimed the token: that completion decides.
-        in_flight_ = ctx;
-        if (options.attempt_timeout_ms > 0) {
-          engine_->arm(attempt_timer_, options.attempt_timeout_ms);
-        }
-        return Next::kWait;
-      }
-      release_ctx(claimed);  // the token table's reference
-      ctx->execution = nullptr;
-    }
-    ctx->body_status = status;
-    Next next = conclude(*ctx);
-    if (ctx != &inline_ctx_) release_ctx(ctx);
+    Next next = invoke();
+    while (next == Next::kInvokeAgain) next = invoke();
     if (next != Next::kRetryNow) return next;
   }
+}
+
+TaskExecution::Next TaskExecution::invoke() {
+  const cano_task_options& options = task_->options;
+  if (options.mode == CANO_TASK_WORKER) {
+    dispatch_worker();
+    return Next::kWait;
+  }
+  cano_task_ctx* ctx = &inline_ctx_;
+  if (options.mode == CANO_TASK_ASYNC) {
+    ctx = new_heap_ctx();
+    ctx->token = engine_->register_token(ctx);
+  } else {
+    prepare_ctx(*ctx);
+  }
+  // The status stays in a local until the token is withdrawn: once the body has seen its
+  // token, a completion on another thread may be writing the context's result fields.
+  cano_status status = options.run(ctx, options.user_data);
+  if (options.mode == CANO_TASK_ASYNC) {
+    cano_task_ctx* claimed = status == CANO_PENDING ? nullptr : engine_->claim_token(ctx->token);
+    if (claimed == nullptr) {
+      // Pending, or a completion already claimed the token: that completion decides.
+      in_flight_ = ctx;
+      return Next::kWait;
+    }
+    release_ctx(claimed);  // the token table's reference
+    ctx->execution = nullptr;
+  }
+  ctx->body_status = status;
+  Next next = conclude(*ctx);
+  if (ctx != &inline_ctx_) release_ctx(ctx);
+  return next;
 }
 
 void TaskExecution::prepare_ctx(cano_task_ctx& ctx) {
@@ -118,9 +128,6 @@ void TaskExecution::dispatch_worker() {
   in_flight_ = ctx;
   retain_ctx(ctx);  // the worker job's reference
   engine_->submit(&TaskExecution::run_worker_body, ctx);
-  if (task_->options.attempt_timeout_ms > 0) {
-    engine_->arm(attempt_timer_, task_->options.attempt_timeout_ms);
-  }
 }
 
 void TaskExecution::run_worker_body(void* arg) {
@@ -155,20 +162,32 @@ void TaskExecution::on_async_done(void* arg) {
 void TaskExecution::attempt_done(cano_task_ctx* ctx) {
   in_flight_ = nullptr;
   ctx->execution = nullptr;
-  engine_->cancel(attempt_timer_);
   Next next = conclude(*ctx);
   release_ctx(ctx);  // the in-flight reference
   continue_after(next);
 }
 
 void TaskExecution::continue_after(Next next) {
+  while (next == Next::kInvokeAgain) next = invoke();
   if (next == Next::kRetryNow) next = run_attempts();
   if (next == Next::kDone) owner_->execution_finished(*this);
 }
 
 TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
   cano_status status = ctx.body_status;
+  if (status == CANO_POLL_AGAIN && task_->poll) {
+    // Not ready: a "not yet" also ends a run of forgiven errors. A zero delay still goes
+    // through the timer, so that a poll that is never ready cannot starve the loop.
+    poll_errors_ = 0;
+    engine_->arm(poll_timer_, ctx.poll_delay_ms);
+    return Next::kWait;
+  }
+  if (status < 0 && task_->poll && task_->poll_policy == CANO_POLL_RETRY_ON_ERROR &&
+      ++poll_errors_ <= task_->poll_max_errors) {
+    return Next::kInvokeAgain;
+  }
   if (status == CANO_OK) {
+    engine_->cancel(attempt_timer_);
     if (ctx.has_next || branch_) {
       next_ = ctx.next;
       has_value_ = ctx.has_value;
@@ -180,6 +199,11 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
     return attempt_failed(task_error(
         CANO_E_TASK_EXECUTION,
         "task returned CANO_OK without choosing a next state (call cano_task_ctx_next)"));
+  }
+  if (status == CANO_POLL_AGAIN) {
+    return attempt_failed(
+        task_error(CANO_E_TASK_EXECUTION,
+                   "task returned CANO_POLL_AGAIN but is not registered as a poll task"));
   }
   if (status == CANO_PENDING) {
     return attempt_failed(
@@ -193,10 +217,21 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
   std::string message = ctx.has_failure
                             ? ctx.failure_message
                             : std::string("task failed with status ") + status_name_of(status);
+  if (ctx.has_failure && ctx.fatal) {
+    // As a panic in cano: it escapes the retry loop, unwrapped.
+    engine_->cancel(attempt_timer_);
+    engine_->cancel(poll_timer_);
+    status_ = Status::kFailed;
+    split_result_.reset();
+    error_ = task_error(status, std::move(message));
+    return Next::kDone;
+  }
   return attempt_failed(task_error(status, std::move(message)));
 }
 
 TaskExecution::Next TaskExecution::attempt_failed(Error error) {
+  engine_->cancel(attempt_timer_);
+  engine_->cancel(poll_timer_);
   uint32_t max_attempts = task_->max_attempts;
   if (attempt_ >= max_attempts) {
     status_ = Status::kFailed;
@@ -238,6 +273,10 @@ void TaskExecution::on_attempt_timeout(void* self) {
 
 void TaskExecution::on_retry_timer(void* self) {
   static_cast<TaskExecution*>(self)->continue_after(Next::kRetryNow);
+}
+
+void TaskExecution::on_poll_timer(void* self) {
+  static_cast<TaskExecution*>(self)->continue_after(Next::kInvokeAgain);
 }
 
 }  // namespace cano::detail

@@ -68,11 +68,15 @@ class TaskExecution {
   static void on_async_done(void* arg);
 
  private:
-  // What to do after an attempt: done (success or final failure), wait (worker, async, retry
-  // timer), or start the next attempt at once (a zero retry delay).
-  enum class Next { kDone, kWait, kRetryNow };
+  // What to do after a body call: done (success or final failure), wait (worker, async, retry or
+  // poll
+  // timer), start the next attempt at once (a zero retry delay), or call the body again within
+  // the same attempt (a poll that is not ready, or a poll error its policy forgives).
+  enum class Next { kDone, kWait, kRetryNow, kInvokeAgain };
 
   Next run_attempts();
+  // Calls the body once for the current attempt.
+  Next invoke();
   void prepare_ctx(cano_task_ctx& ctx);
   cano_task_ctx* new_heap_ctx();
   void dispatch_worker();
@@ -85,6 +89,7 @@ class TaskExecution {
   Error task_error(cano_status code, std::string message) const;
   static void on_attempt_timeout(void* self);
   static void on_retry_timer(void* self);
+  static void on_poll_timer(void* self);
   static void run_worker_body(void* arg);
 
   cano_engine* engine_;
@@ -107,6 +112,8 @@ class TaskExecution {
   cano_task_ctx inline_ctx_;
   Timer attempt_timer_;
   Timer retry_timer_;
+  Timer poll_timer_;
+  uint32_t poll_errors_ = 0;  // poll errors in a row, for CANO_POLL_RETRY_ON_ERROR
 };
 
 }  // namespace cano::detail

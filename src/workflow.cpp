@@ -95,14 +95,29 @@ void cano_workflow::set_handler(StateInfo& state, std::unique_ptr<TaskDef> task,
   state.split = std::move(split);
 }
 
-void cano_workflow::register_task(int32_t code, const cano_task_options& options) {
+void cano_workflow::register_task(int32_t code, const cano_task_options& options, bool router,
+                                  const cano_poll_options* poll) {
   // The caller has already copied the options into a full-size struct; ownership of user_data
   // passes to the TaskDef first, so that every failure path below runs its destroy hook.
   auto task = std::make_unique<TaskDef>();
   task->options = options;
-  require_unfrozen("register");
-  StateInfo& state = require_declared(code, "register");
-  complete_task_def(*task, state, "register");
+  const char* what = poll ? "register_poll" : router ? "register_router" : "register";
+  require_unfrozen(what);
+  StateInfo& state = require_declared(code, what);
+  if (poll != nullptr) {
+    if (poll->policy != CANO_POLL_FAIL_FAST && poll->policy != CANO_POLL_RETRY_ON_ERROR) {
+      fail(CANO_E_INVALID_ARGUMENT, std::string(what) + ": the poll task for state \"" +
+                                        state.name + "\" has an unknown error policy " +
+                                        std::to_string(poll->policy));
+    }
+    // PollTask's default config is TaskConfig::minimal(), not the exponential default.
+    if (task->options.retry == CANO_RETRY_DEFAULT) task->options.retry = CANO_RETRY_NONE;
+    task->poll = true;
+    task->poll_policy = poll->policy;
+    task->poll_max_errors = poll->max_errors;
+  }
+  task->router = router;
+  complete_task_def(*task, state, what);
   set_handler(state, std::move(task), nullptr);
 }
 

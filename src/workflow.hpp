@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cano/poll.h"
 #include "cano/split.h"
 #include "cano/task.h"
 #include "src/error.hpp"
@@ -27,6 +28,11 @@ struct TaskDef {
   std::string name;
   RetryPolicy retry;
   uint32_t max_attempts = 1;
+  // The processing model (cano's RouterTask / PollTask); a plain task is neither.
+  bool router = false;
+  bool poll = false;
+  cano_poll_error_policy poll_policy = CANO_POLL_FAIL_FAST;
+  uint32_t poll_max_errors = 0;
 
   TaskDef() = default;
   TaskDef(const TaskDef&) = delete;
@@ -65,7 +71,9 @@ struct cano_workflow : cano::detail::RefCounted {
   cano_workflow& operator=(const cano_workflow&) = delete;
 
   void add_state(int32_t code, const char* name);
-  void register_task(int32_t code, const cano_task_options& options);
+  // `poll` is non-null for a poll task; `router` marks a router.
+  void register_task(int32_t code, const cano_task_options& options, bool router = false,
+                     const cano_poll_options* poll = nullptr);
   // Takes ownership of the branches' user data even when it fails (their destroy hooks run).
   void register_split(int32_t code, const std::vector<cano_task_options>& branches,
                       const cano_join_options& join);

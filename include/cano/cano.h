@@ -14,6 +14,7 @@
 #include "cano/error.h"
 #include "cano/export.h"
 #include "cano/log.h"
+#include "cano/poll.h"
 #include "cano/resources.h"
 #include "cano/run.h"
 #include "cano/split.h"

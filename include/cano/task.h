@@ -117,6 +117,12 @@ CANO_API cano_status cano_task_ctx_next(cano_task_ctx *ctx, int32_t next_state);
  * The run's error names the state, the task and the attempt. Since 0.1.0. */
 CANO_API cano_status cano_task_ctx_fail(cano_task_ctx *ctx, cano_status code, const char *message);
 
+/* Like cano_task_ctx_fail(), but the failure ends the task's retries at once and is returned
+ * as it is (never wrapped in CANO_E_RETRY_EXHAUSTED): what cano does with a panic. Bindings use
+ * it for a Go panic or a C++ crash-like failure. Since 0.1.0. */
+CANO_API cano_status cano_task_ctx_fail_fatal(cano_task_ctx *ctx, cano_status code,
+                                             const char *message);
+
 /* The run's resources (borrowed; never NULL, possibly empty). Since 0.1.0. */
 CANO_API cano_resources *cano_task_ctx_resources(const cano_task_ctx *ctx);
 

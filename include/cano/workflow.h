@@ -48,6 +48,15 @@ CANO_API cano_status cano_workflow_add_state(cano_workflow *workflow, int32_t st
 CANO_API cano_status cano_workflow_register(cano_workflow *workflow, int32_t state,
                                             const cano_task_options *options, cano_error **err);
 
+/* Registers a router for a declared state: a side-effect-free task that only picks the next
+ * state (cano's RouterTask). It runs like any task (same options, modes, retries; its default
+ * retry policy is cano's TaskConfig::default(), as for RouterTask); the difference is that a
+ * router state will write no checkpoint row and take no sequence number once checkpoints exist.
+ * Same ownership rules and errors as cano_workflow_register(). Since 0.1.0. */
+CANO_API cano_status cano_workflow_register_router(cano_workflow *workflow, int32_t state,
+                                                   const cano_task_options *options,
+                                                   cano_error **err);
+
 /* Marks a declared state as an exit state (duplicates are ignored). A run that enters an exit
  * state ends there; a task registered on an exit state never runs. Errors:
  * CANO_E_CONFIGURATION (state not declared), CANO_E_BAD_STATE (frozen). Since 0.1.0. */

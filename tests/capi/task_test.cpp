@@ -366,3 +366,30 @@ TEST(Task, WorkflowTimeoutEndsTheRunWithCanosMessage) {
   EXPECT_EQ(err.message(), "Workflow timeout exceeded");
   EXPECT_EQ(final_state, kWork);
 }
+
+TEST(Task, FatalFailureEndsRetriesAndIsNotWrapped) {
+  Fixture f;
+  std::atomic<int> attempts{0};
+  auto options = task([&attempts](cano_task_ctx* ctx) {
+    ++attempts;
+    return cano_task_ctx_fail_fatal(ctx, CANO_E_TASK_EXECUTION, "panic: index out of range");
+  });
+  cano_task_options_retry_fixed(&options, 5, 0);
+  f.set(options);
+  ErrorPtr err;
+  EXPECT_EQ(cano_run_wait(nullptr, f.engine.get(), f.wf.get(), kWork, err.out()),
+            CANO_E_TASK_EXECUTION);
+  EXPECT_EQ(attempts.load(), 1);
+  EXPECT_EQ(err.message(), "panic: index out of range");
+  EXPECT_EQ(cano_error_attempt(err.err), 1u);
+  EXPECT_EQ(cano_task_ctx_fail_fatal(nullptr, 3, "x"), CANO_E_TASK_EXECUTION);
+}
+
+TEST(Task, RunsInFlightIsZeroOnceAWaitReturns) {
+  Fixture f(false);
+  f.set(task(go_to(kDone), CANO_TASK_WORKER));
+  for (int i = 0; i < 50; ++i) {
+    ASSERT_EQ(cano_run_wait(nullptr, f.engine.get(), f.wf.get(), kWork, nullptr), CANO_OK);
+    ASSERT_EQ(cano_engine_runs_in_flight(f.engine.get()), 0u) << "iteration " << i;
+  }
+}
