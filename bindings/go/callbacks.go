@@ -1,0 +1,180 @@
+package cano
+
+// The Go functions libcano calls back, through the shims in callbacks.c. Each one runs on a
+// thread the engine owns (the loop thread or a worker) or on the thread of the API call that
+// triggered it, and none of them lets a panic unwind into C: a panic in a task body becomes the
+// task's failure, a panic in a resource hook becomes the hook's error, and a panic anywhere
+// else is reported to the log handler.
+
+/*
+#include "cano_go.h"
+*/
+import "C"
+
+import (
+	"runtime/cgo"
+	"unsafe"
+)
+
+//export canoGoHandleDelete
+func canoGoHandleDelete(handle C.uintptr_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic("a destroy hook", r)
+		}
+	}()
+	if handle != 0 {
+		deleteHandle(cgo.Handle(handle))
+	}
+}
+
+//export canoGoTaskRun
+func canoGoTaskRun(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_status) {
+	defer func() {
+		if r := recover(); r != nil {
+			status = failTask(ctx, CodeTaskExecution, panicMessage(r))
+		}
+	}()
+	entry := cgo.Handle(handle).Value().(*taskEntry)
+	tc := &TaskContext{async: entry.mode == Async}
+	tc.set(ctx)
+	defer tc.set(nil)
+	next, err := entry.run(tc)
+	if tc.pending {
+		return C.CANO_PENDING
+	}
+	if err != nil {
+		code, message := failureOf(err, CodeTaskExecution)
+		return failTask(ctx, code, message)
+	}
+	return C.cano_task_ctx_next(ctx, C.int32_t(next))
+}
+
+// failTask records a failure on the attempt and returns its status.
+func failTask(ctx *C.cano_task_ctx, code Code, message string) C.cano_status {
+	text := C.CString(message)
+	defer C.free(unsafe.Pointer(text))
+	return C.cano_task_ctx_fail(ctx, C.cano_status(code), text)
+}
+
+//export canoGoRunDone
+func canoGoRunDone(runID C.uint64_t, status C.cano_status, final C.int32_t, err *C.cano_error,
+	handle C.uintptr_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic("a run's completion", r)
+		}
+	}()
+	h := cgo.Handle(handle)
+	waiter := h.Value().(*runWaiter)
+	deleteHandle(h)
+	// The error is borrowed for this call: a clone goes to the goroutine that reads it, so the
+	// loop thread does one call here instead of converting the whole error.
+	var owned *C.cano_error
+	if err != nil {
+		owned = C.cano_error_clone(err)
+	}
+	waiter.deliver(runOutcome{
+		runID:  uint64(runID),
+		status: Code(status),
+		final:  int32(final),
+		err:    owned,
+	})
+}
+
+//export canoGoPost
+func canoGoPost(handle C.uintptr_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic("an Engine.Post function", r)
+		}
+	}()
+	h := cgo.Handle(handle)
+	fn := h.Value().(func())
+	deleteHandle(h)
+	fn()
+}
+
+//export canoGoResourceCall
+func canoGoResourceCall(errOut **C.cano_error, handle C.uintptr_t, which C.int) (status C.cano_status) {
+	hook := "setup"
+	if which != 0 {
+		hook = "teardown"
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			status = setHookError(errOut, CodeUser, "panic in resource "+hook+": "+panicMessage(r))
+		}
+	}()
+	entry := cgo.Handle(handle).Value().(*resourceEntry)
+	var err error
+	if which == 0 {
+		if s, ok := entry.obj.(ResourceSetup); ok {
+			err = s.Setup()
+		}
+	} else if t, ok := entry.obj.(ResourceTeardown); ok {
+		err = t.Teardown()
+	}
+	if err == nil {
+		return C.CANO_OK
+	}
+	code, message := failureOf(err, CodeGeneric)
+	return setHookError(errOut, code, message)
+}
+
+// setHookError hands a new error to the library through a hook's err out-parameter.
+func setHookError(errOut **C.cano_error, code Code, message string) C.cano_status {
+	text := C.CString(message)
+	defer C.free(unsafe.Pointer(text))
+	if errOut != nil {
+		*errOut = C.cano_error_new(C.cano_status(code), text)
+	}
+	return C.cano_status(code)
+}
+
+//export canoGoResourceHealth
+func canoGoResourceHealth(handle C.uintptr_t, message **C.char) (level C.int) {
+	*message = nil
+	defer func() {
+		if r := recover(); r != nil {
+			*message = C.CString("health probe panicked: " + panicMessage(r))
+			level = C.int(Unhealthy)
+		}
+	}()
+	entry := cgo.Handle(handle).Value().(*resourceEntry)
+	probe, ok := entry.obj.(ResourceHealth)
+	if !ok {
+		return C.int(Healthy)
+	}
+	l, text := probe.Health()
+	if text != "" {
+		*message = C.CString(text)
+	}
+	return C.int(l)
+}
+
+//export canoGoLog
+func canoGoLog(level C.int32_t, message *C.char, handle C.uintptr_t) {
+	defer func() {
+		// A handler that panics loses its record; there is nowhere else to send it.
+		_ = recover()
+	}()
+	box := cgo.Handle(handle).Value().(*logHandlerBox)
+	box.fn(LogLevel(level), C.GoString(message))
+}
+
+//export canoGoAppend
+func canoGoAppend(out *C.uintptr_t, current C.uintptr_t, handle C.uintptr_t) (status C.cano_status) {
+	defer func() {
+		if r := recover(); r != nil {
+			status = C.CANO_E_USER
+		}
+	}()
+	build := cgo.Handle(handle).Value().(func(current any) any)
+	var cur any
+	if current != 0 {
+		cur = cgo.Handle(current).Value()
+	}
+	*out = C.uintptr_t(newHandle(build(cur)))
+	return C.CANO_OK
+}

@@ -1,0 +1,1042 @@
+package cano
+
+// The conformance runner: every JSON scenario in tests/conformance/scenarios runs through the Go
+// API exactly as tests/conformance/README.md prescribes, so that Go behaves as C, C++ and
+// Python do. CANO_CONFORMANCE_SCENARIOS names another directory of scenarios.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// ---- strict JSON fields (README: unknown fields and wrong types are errors) ----------------
+
+// fields reads the members of one JSON object; finish reports those nobody read.
+type fields struct {
+	path    string
+	members map[string]json.RawMessage
+	read    map[string]bool
+}
+
+// scenarioError is a malformed scenario.
+type scenarioError struct{ msg string }
+
+func (e *scenarioError) Error() string { return e.msg }
+
+func failAt(path, format string, args ...any) {
+	panic(&scenarioError{path + ": " + fmt.Sprintf(format, args...)})
+}
+
+func newFields(raw json.RawMessage, path string) *fields {
+	f := &fields{path: path, read: map[string]bool{}}
+	if !isKind(raw, '{') {
+		failAt(path, "must be an object")
+	}
+	if err := json.Unmarshal(raw, &f.members); err != nil {
+		failAt(path, "%v", err)
+	}
+	return f
+}
+
+func isKind(raw json.RawMessage, first byte) bool {
+	t := bytes.TrimSpace(raw)
+	return len(t) > 0 && t[0] == first
+}
+
+func isNull(raw json.RawMessage) bool { return string(bytes.TrimSpace(raw)) == "null" }
+
+func (f *fields) at(key string) string { return f.path + "." + key }
+
+func (f *fields) get(key string) (json.RawMessage, bool) {
+	raw, ok := f.members[key]
+	f.read[key] = true
+	return raw, ok
+}
+
+func (f *fields) require(key string) json.RawMessage {
+	raw, ok := f.get(key)
+	if !ok {
+		failAt(f.at(key), "is required")
+	}
+	return raw
+}
+
+func decodeAt(raw json.RawMessage, path, what string, into any) {
+	if isNull(raw) {
+		failAt(path, "must be %s, not null", what)
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		failAt(path, "must be %s", what)
+	}
+}
+
+func (f *fields) str(key string) *string {
+	raw, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	var s string
+	decodeAt(raw, f.at(key), "a string", &s)
+	return &s
+}
+
+func (f *fields) requiredStr(key string) string {
+	f.require(key)
+	return *f.str(key)
+}
+
+func (f *fields) strs(key string) []string {
+	raw, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	out := []string{}
+	decodeAt(raw, f.at(key), "an array of strings", &out)
+	return out
+}
+
+func (f *fields) unsigned(key string, max uint64) *uint64 {
+	raw, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	v := toUnsigned(raw, f.at(key), max)
+	return &v
+}
+
+func toUnsigned(raw json.RawMessage, path string, max uint64) uint64 {
+	var n float64
+	decodeAt(raw, path, "a non-negative integer", &n)
+	if n < 0 || n != math.Floor(n) || n > float64(max) {
+		failAt(path, "must be a non-negative integer up to %d", max)
+	}
+	return uint64(n)
+}
+
+func (f *fields) number(key string) *float64 {
+	raw, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	var n float64
+	decodeAt(raw, f.at(key), "a number", &n)
+	return &n
+}
+
+func (f *fields) boolean(key string) *bool {
+	raw, ok := f.get(key)
+	if !ok {
+		return nil
+	}
+	var b bool
+	decodeAt(raw, f.at(key), "a boolean", &b)
+	return &b
+}
+
+func (f *fields) finish() {
+	var unknown []string
+	for key := range f.members {
+		if !f.read[key] {
+			unknown = append(unknown, key)
+		}
+	}
+	if len(unknown) > 0 {
+		sort.Strings(unknown)
+		failAt(f.path, "unknown field(s) %s", strings.Join(unknown, ", "))
+	}
+}
+
+func compactJSON(raw json.RawMessage, path string) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		failAt(path, "%v", err)
+	}
+	return b.String()
+}
+
+// ---- the scenario model ---------------------------------------------------------------------
+
+type stateRef struct {
+	code  int32
+	name  string // "" for an undeclared code
+	named bool
+}
+
+type confScenario struct {
+	name       string
+	states     []string
+	initial    stateRef
+	exitStates []int32
+	timeoutMS  uint64
+	resources  []confResource
+	tasks      map[int32]*confTask
+	expect     confExpect
+}
+
+type confResource struct {
+	key        string
+	setupOK    bool
+	teardownOK bool
+	message    *string
+}
+
+type confRetry struct {
+	kind       string
+	maxRetries uint32
+	delayMS    uint64
+	multiplier float64
+	maxDelayMS uint64
+	jitter     float64
+}
+
+type confTask struct {
+	mode             Mode
+	name             *string
+	retry            confRetry
+	attemptTimeoutMS uint64
+	steps            []confStep
+}
+
+type confStep struct {
+	kind    string
+	times   uint64
+	next    int32
+	code    Code
+	message string
+	key     string
+	json    string
+	typ     string
+}
+
+// nullable is an expectation that may be absent, null, or a value.
+type nullable[T any] struct {
+	present, null bool
+	value         T
+}
+
+type confExpect struct {
+	status          *string
+	category        *string
+	message         *string
+	messageContains []string
+	causeMessage    nullable[string]
+	errorTask       nullable[string]
+	errorState      nullable[stateRef]
+	errorAttempt    *uint64
+	finalState      *stateRef
+	trail           []string
+	attempts        map[string]uint64
+	attemptTimes    map[string][]uint64
+	resourceEvents  []string
+	store           map[string]string
+	started         bool
+}
+
+func (e *confExpect) checksError() bool {
+	return e.category != nil || e.message != nil || e.messageContains != nil || e.causeMessage.present ||
+		e.errorTask.present || e.errorState.present || e.errorAttempt != nil
+}
+
+var scenarioName = regexp.MustCompile(`^[A-Za-z0-9_]+$`)
+
+func (sc *confScenario) declared(name, path string) int32 {
+	for i, s := range sc.states {
+		if s == name {
+			return int32(i)
+		}
+	}
+	failAt(path, "%q is not in \"states\"", name)
+	return 0
+}
+
+func (sc *confScenario) stateRef(raw json.RawMessage, path string) stateRef {
+	var name string
+	if isKind(raw, '"') {
+		decodeAt(raw, path, "a state name", &name)
+		return stateRef{code: sc.declared(name, path), name: name, named: true}
+	}
+	var n float64
+	if err := json.Unmarshal(raw, &n); err != nil || isNull(raw) {
+		failAt(path, "must be a state name or an integer code")
+	}
+	if n != math.Floor(n) || n < math.MinInt32 || n > math.MaxInt32 {
+		failAt(path, "must be a state name or a 32-bit integer code")
+	}
+	return stateRef{code: int32(n)}
+}
+
+func (sc *confScenario) label(code int32) string {
+	if code >= 0 && int(code) < len(sc.states) {
+		return sc.states[code]
+	}
+	return fmt.Sprint(code)
+}
+
+// parseScenario parses a scenario strictly, as README.md and the C++ runner do.
+func parseScenario(data []byte, file string) (sc *confScenario, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			se, ok := r.(*scenarioError)
+			if !ok {
+				panic(r)
+			}
+			err = se
+		}
+	}()
+	sc = &confScenario{tasks: map[int32]*confTask{}}
+	top := newFields(data, file)
+	sc.name = top.requiredStr("name")
+	if !scenarioName.MatchString(sc.name) {
+		failAt(top.at("name"), "letters, digits and _ only")
+	}
+	top.str("description")
+	top.require("states")
+	states := top.strs("states")
+	for _, s := range states {
+		for _, prev := range sc.states {
+			if prev == s {
+				failAt(top.at("states"), "declares %q twice", s)
+			}
+		}
+		sc.states = append(sc.states, s)
+	}
+	sc.initial = sc.stateRef(top.require("initial"), top.at("initial"))
+	for _, name := range top.strs("exit_states") {
+		sc.exitStates = append(sc.exitStates, sc.declared(name, top.at("exit_states")))
+	}
+	if t := top.unsigned("timeout_ms", math.MaxUint64); t != nil {
+		sc.timeoutMS = *t
+	}
+	if raw, ok := top.get("resources"); ok {
+		var list []json.RawMessage
+		decodeAt(raw, top.at("resources"), "an array", &list)
+		for i, item := range list {
+			f := newFields(item, fmt.Sprintf("%s[%d]", top.at("resources"), i))
+			r := confResource{key: f.requiredStr("key")}
+			if r.key == "store" {
+				failAt(f.at("key"), "\"store\" is the suite's store")
+			}
+			r.setupOK = outcomeField(f, "setup")
+			r.teardownOK = outcomeField(f, "teardown")
+			r.message = f.str("message")
+			f.finish()
+			sc.resources = append(sc.resources, r)
+		}
+	}
+	if raw, ok := top.get("tasks"); ok {
+		tasks := newFields(raw, top.at("tasks"))
+		for code, state := range sc.states {
+			if item, ok := tasks.get(state); ok {
+				sc.tasks[int32(code)] = sc.parseTask(item, tasks.at(state))
+			}
+		}
+		tasks.finish()
+	}
+	sc.parseExpect(top.require("expect"), top.at("expect"))
+	top.finish()
+	if want := strings.TrimSuffix(filepath.Base(file), ".json"); sc.name != want {
+		failAt(file, "the name is %q, so the file must be %s.json", sc.name, sc.name)
+	}
+	return sc, nil
+}
+
+func outcomeField(f *fields, key string) bool {
+	v := f.str(key)
+	if v == nil {
+		return true
+	}
+	if *v != "ok" && *v != "fail" {
+		failAt(f.at(key), "must be \"ok\" or \"fail\"")
+	}
+	return *v == "ok"
+}
+
+func (sc *confScenario) parseTask(raw json.RawMessage, path string) *confTask {
+	f := newFields(raw, path)
+	task := &confTask{mode: Inline, retry: confRetry{kind: "none"}}
+	if m := f.str("mode"); m != nil {
+		switch *m {
+		case "inline":
+		case "worker":
+			task.mode = Worker
+		case "async":
+			task.mode = Async
+		default:
+			failAt(f.at("mode"), "must be \"inline\", \"worker\" or \"async\"")
+		}
+	}
+	task.name = f.str("name")
+	if raw, ok := f.get("retry"); ok {
+		task.retry = parseRetry(raw, f.at("retry"))
+	}
+	if t := f.unsigned("attempt_timeout_ms", math.MaxUint64); t != nil {
+		task.attemptTimeoutMS = *t
+	}
+	var steps []json.RawMessage
+	decodeAt(f.require("steps"), f.at("steps"), "a non-empty array", &steps)
+	if len(steps) == 0 {
+		failAt(f.at("steps"), "must be a non-empty array")
+	}
+	for i, s := range steps {
+		step := sc.parseStep(s, fmt.Sprintf("%s[%d]", f.at("steps"), i))
+		if step.kind == "block" && task.mode == Inline {
+			failAt(path, "an inline task cannot block")
+		}
+		task.steps = append(task.steps, step)
+	}
+	f.finish()
+	return task
+}
+
+func parseRetry(raw json.RawMessage, path string) confRetry {
+	f := newFields(raw, path)
+	r := confRetry{kind: f.requiredStr("kind")}
+	need := func(key string, max uint64) uint64 {
+		v := f.unsigned(key, max)
+		if v == nil {
+			failAt(f.at(key), "is required for this retry kind")
+		}
+		return *v
+	}
+	needNumber := func(key string) float64 {
+		v := f.number(key)
+		if v == nil {
+			failAt(f.at(key), "is required for this retry kind")
+		}
+		return *v
+	}
+	switch r.kind {
+	case "none", "default":
+	case "fixed", "exponential":
+		r.maxRetries = uint32(need("max_retries", math.MaxUint32))
+		r.delayMS = need("delay_ms", math.MaxUint64)
+		if r.kind == "exponential" {
+			r.multiplier = needNumber("multiplier")
+			r.maxDelayMS = need("max_delay_ms", math.MaxUint64)
+			r.jitter = needNumber("jitter")
+		}
+	default:
+		failAt(f.at("kind"), "must be \"none\", \"fixed\", \"exponential\" or \"default\"")
+	}
+	f.finish() // rejects the fields this kind does not take
+	return r
+}
+
+func (sc *confScenario) parseStep(raw json.RawMessage, path string) confStep {
+	f := newFields(raw, path)
+	step := confStep{kind: f.requiredStr("do"), times: 1}
+	if t := f.unsigned("times", math.MaxUint32); t != nil {
+		if *t == 0 {
+			failAt(f.at("times"), "must be at least 1")
+		}
+		step.times = *t
+	}
+	then := func(key string) int32 { return sc.stateRef(f.require(key), f.at(key)).code }
+	switch step.kind {
+	case "goto":
+		step.next = then("state")
+	case "fail":
+		name := "TASK_EXECUTION"
+		if c := f.str("code"); c != nil {
+			name = *c
+		}
+		code, ok := ParseCode(name)
+		if !ok || code >= 0 {
+			failAt(f.at("code"), "%q is no error status", name)
+		}
+		step.code = code
+		step.message = "fail"
+		if m := f.str("message"); m != nil {
+			step.message = *m
+		}
+	case "block":
+	case "store_put", "store_append":
+		step.key = f.requiredStr("key")
+		step.json = compactJSON(f.require("json"), f.at("json"))
+		step.next = then("then")
+	case "store_get", "store_get_bytes":
+		step.key = f.requiredStr("key")
+		step.next = then("then")
+	case "resource_get":
+		step.key = f.requiredStr("key")
+		step.typ = f.requiredStr("type")
+		step.next = then("then")
+	default:
+		failAt(f.at("do"), "%q is no step kind", step.kind)
+	}
+	f.finish()
+	return step
+}
+
+func nullableString(f *fields, key string) nullable[string] {
+	raw, ok := f.get(key)
+	if !ok {
+		return nullable[string]{}
+	}
+	if isNull(raw) {
+		return nullable[string]{present: true, null: true}
+	}
+	var s string
+	decodeAt(raw, f.at(key), "a string or null", &s)
+	return nullable[string]{present: true, value: s}
+}
+
+func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
+	f := newFields(raw, path)
+	e := &sc.expect
+	e.status = f.str("status")
+	if e.status != nil {
+		if _, ok := ParseCode(*e.status); !ok {
+			failAt(f.at("status"), "%q is no status name", *e.status)
+		}
+	}
+	e.category = f.str("category")
+	e.message = f.str("message")
+	e.messageContains = f.strs("message_contains")
+	e.causeMessage = nullableString(f, "cause_message")
+	e.errorTask = nullableString(f, "error_task")
+	if raw, ok := f.get("error_state"); ok {
+		e.errorState.present = true
+		if isNull(raw) {
+			e.errorState.null = true
+		} else {
+			e.errorState.value = sc.stateRef(raw, f.at("error_state"))
+		}
+	}
+	e.errorAttempt = f.unsigned("error_attempt", math.MaxUint32)
+	if raw, ok := f.get("final_state"); ok {
+		s := sc.stateRef(raw, f.at("final_state"))
+		e.finalState = &s
+	}
+	e.trail = f.strs("trail")
+	for _, s := range e.trail {
+		sc.declared(s, f.at("trail"))
+	}
+	if raw, ok := f.get("attempts"); ok {
+		m := newFields(raw, f.at("attempts"))
+		e.attempts = map[string]uint64{}
+		for key, v := range m.members {
+			m.read[key] = true
+			sc.declared(key, m.at(key))
+			e.attempts[key] = toUnsigned(v, m.at(key), math.MaxUint32)
+		}
+	}
+	if raw, ok := f.get("attempt_times_ms"); ok {
+		m := newFields(raw, f.at("attempt_times_ms"))
+		e.attemptTimes = map[string][]uint64{}
+		for key, v := range m.members {
+			m.read[key] = true
+			sc.declared(key, m.at(key))
+			var list []json.RawMessage
+			decodeAt(v, m.at(key), "an array of integers", &list)
+			times := []uint64{}
+			for _, item := range list {
+				times = append(times, toUnsigned(item, m.at(key), math.MaxUint64))
+			}
+			e.attemptTimes[key] = times
+		}
+	}
+	e.resourceEvents = f.strs("resource_events")
+	if raw, ok := f.get("store"); ok {
+		m := newFields(raw, f.at("store"))
+		e.store = map[string]string{}
+		for key, v := range m.members {
+			m.read[key] = true
+			e.store[key] = compactJSON(v, m.at(key))
+		}
+	}
+	e.started = true
+	if b := f.boolean("started"); b != nil {
+		e.started = *b
+	}
+	f.finish()
+	if !e.started && e.finalState != nil {
+		failAt(f.at("final_state"), "only applies to a run that started")
+	}
+}
+
+// ---- running a scenario ---------------------------------------------------------------------
+
+// confState is the state type of conformance workflows: the names come from the scenario.
+type confState int32
+
+// confNames holds the current scenario's state names (scenarios run one at a time).
+var confNames atomic.Pointer[[]string]
+
+func (s confState) String() string {
+	if names := confNames.Load(); names != nil && s >= 0 && int(s) < len(*names) {
+		return (*names)[s]
+	}
+	return fmt.Sprint(int32(s))
+}
+
+// confResourceObj is a scenario resource: it journals its setup and teardown.
+type confResourceObj struct {
+	spec confResource
+	run  *confRun
+}
+
+func (r *confResourceObj) lifecycle(phase string, ok bool) error {
+	r.run.addEvent(phase + " " + r.spec.key)
+	if ok {
+		return nil
+	}
+	message := phase + " " + r.spec.key + " failed"
+	if r.spec.message != nil {
+		message = *r.spec.message
+	}
+	return NewError(CodeGeneric, message)
+}
+
+func (r *confResourceObj) Setup() error    { return r.lifecycle("setup", r.spec.setupOK) }
+func (r *confResourceObj) Teardown() error { return r.lifecycle("teardown", r.spec.teardownOK) }
+
+// confRun is one scenario's run: what it recorded and the counters that drive the clock.
+type confRun struct {
+	sc      *confScenario
+	engine  *Engine
+	startMS time.Duration
+	running atomic.Int64 // worker bodies running that are not block steps
+	starts  atomic.Uint64
+
+	mu       sync.Mutex
+	trail    []string
+	attempts map[int32]uint64
+	times    map[int32][]uint64
+	events   []string
+	problems []string
+}
+
+func (run *confRun) addEvent(e string) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.events = append(run.events, e)
+}
+
+func (run *confRun) problem(format string, args ...any) {
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.problems = append(run.problems, fmt.Sprintf(format, args...))
+}
+
+// stepFor returns the step serving the attempt-th attempt (1-based, over every entry).
+func (t *confTask) stepFor(attempt uint64) confStep {
+	for _, s := range t.steps {
+		if attempt <= s.times {
+			return s
+		}
+		attempt -= s.times
+	}
+	return t.steps[len(t.steps)-1]
+}
+
+// perform runs a step that is not block: the next state, or the failure.
+func (run *confRun) perform(ctx *TaskContext, step confStep) (confState, error) {
+	switch step.kind {
+	case "goto":
+		return confState(step.next), nil
+	case "fail":
+		return 0, NewError(step.code, step.message)
+	case "resource_get":
+		if _, err := ctx.Resources().GetWithTag(step.key, step.typ); err != nil {
+			return 0, err
+		}
+		return confState(step.next), nil
+	}
+	store, err := ctx.Store("store")
+	if err != nil {
+		return 0, err
+	}
+	switch step.kind {
+	case "store_put":
+		err = store.PutJSON(step.key, step.json)
+	case "store_append":
+		err = store.AppendJSON(step.key, step.json)
+	case "store_get":
+		_, err = store.GetJSON(step.key)
+	case "store_get_bytes":
+		_, err = store.GetBytes(step.key)
+	default:
+		return 0, NewError(CodeInternal, "the runner has no step "+step.kind)
+	}
+	if err != nil {
+		return 0, err // a *Error: the attempt fails with its code and message
+	}
+	return confState(step.next), nil
+}
+
+// body is the task body of state, in the task's mode.
+func (run *confRun) body(state int32, task *confTask) func(*TaskContext) (confState, error) {
+	return func(ctx *TaskContext) (confState, error) {
+		worker := task.mode == Worker
+		// Counted from the start, so that the driver never advances the clock under a body
+		// about to choose; a block step is uncounted again below, as it waits for a timer.
+		if worker {
+			run.running.Add(1)
+		}
+		run.starts.Add(1)
+		run.mu.Lock()
+		run.attempts[state]++
+		run.times[state] = append(run.times[state], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
+		if ctx.Attempt() == 1 {
+			run.trail = append(run.trail, run.sc.label(state))
+		}
+		step := task.stepFor(run.attempts[state])
+		run.mu.Unlock()
+
+		if step.kind == "block" {
+			if worker {
+				run.running.Add(-1)
+				giveUp := time.Now().Add(60 * time.Second)
+				for !ctx.Cancelled() {
+					if time.Now().After(giveUp) {
+						run.problem("a blocked worker body was never cancelled")
+						break
+					}
+					time.Sleep(time.Millisecond)
+				}
+				return 0, NewError(CodeTaskExecution, "cancelled")
+			}
+			_, err := Later[confState](ctx) // async: pending, and never completed
+			return 0, err
+		}
+		next, err := run.perform(ctx, step)
+		if task.mode == Async {
+			// The completion comes inside the body (README.md), so it is queued to the loop by
+			// the time the body returns and never races with the clock.
+			done, lerr := Later[confState](ctx)
+			if lerr != nil {
+				return 0, lerr
+			}
+			if err != nil {
+				err = done.Fail(err)
+			} else {
+				err = done.Complete(next)
+			}
+			if err != nil {
+				run.problem("completing an async attempt of %s: %v", run.sc.label(state), err)
+			}
+			return 0, nil
+		}
+		if worker {
+			run.running.Add(-1)
+		}
+		return next, err
+	}
+}
+
+func confRetryPolicy(r confRetry) Retry {
+	switch r.kind {
+	case "fixed":
+		return RetryFixed(int(r.maxRetries), time.Duration(r.delayMS)*time.Millisecond)
+	case "exponential":
+		return RetryExponentialCustom(int(r.maxRetries), time.Duration(r.delayMS)*time.Millisecond,
+			r.multiplier, time.Duration(r.maxDelayMS)*time.Millisecond, r.jitter)
+	case "default":
+		return RetryDefault
+	}
+	return RetryNone
+}
+
+// confOutcome is how the run ended, or why it could not start.
+type confOutcome struct {
+	started bool
+	state   int32
+	err     *Error
+}
+
+// runScenario builds the scenario's engine, resources and workflow, runs it, and checks it.
+func runScenario(t *testing.T, sc *confScenario) {
+	names := append([]string(nil), sc.states...)
+	confNames.Store(&names)
+	run := &confRun{sc: sc, attempts: map[int32]uint64{}, times: map[int32][]uint64{}}
+
+	engine, err := NewEngine(WithManualClock(0), WithRandomSeed(1), WithWorkers(2))
+	must(t, err)
+	run.engine = engine
+	engineClosed := false
+	defer func() {
+		if !engineClosed {
+			_ = engine.Close()
+		}
+	}()
+	store, err := NewMemoryStore()
+	must(t, err)
+	defer store.Close()
+	res, err := NewResources()
+	must(t, err)
+	defer res.Close()
+	must(t, res.Insert("store", store))
+	for _, r := range sc.resources {
+		must(t, res.InsertWithTag(r.key, "conformance.Resource", &confResourceObj{spec: r, run: run}))
+	}
+	wf, err := NewWorkflow[confState](res)
+	must(t, err)
+	defer wf.Close()
+	for code := range sc.states {
+		must(t, wf.AddStates(confState(code)))
+	}
+	codes := make([]int, 0, len(sc.tasks))
+	for code := range sc.tasks {
+		codes = append(codes, int(code))
+	}
+	sort.Ints(codes)
+	for _, c := range codes {
+		code := int32(c)
+		task := sc.tasks[code]
+		opts := []TaskOption{WithMode(task.mode), WithRetry(confRetryPolicy(task.retry)),
+			WithAttemptTimeout(time.Duration(task.attemptTimeoutMS) * time.Millisecond)}
+		if task.name != nil {
+			opts = append(opts, WithName(*task.name))
+		}
+		must(t, wf.RegisterFunc(confState(code), run.body(code, task), opts...))
+	}
+	for _, code := range sc.exitStates {
+		must(t, wf.AddExitState(confState(code)))
+	}
+	if sc.timeoutMS > 0 {
+		must(t, wf.SetTimeout(time.Duration(sc.timeoutMS)*time.Millisecond))
+	}
+
+	run.startMS = engine.Now()
+	results := make(chan RunResult[confState], 1)
+	var out confOutcome
+	if _, err := wf.Start(engine, confState(sc.initial.code), func(r RunResult[confState]) { results <- r }); err != nil {
+		out.err = asError(t, err)
+	} else {
+		out.started = true
+		r := driveConformance(t, run, results)
+		out.state = int32(r.State)
+		if r.Err != nil {
+			out.err = asError(t, r.Err)
+		}
+	}
+	// Closing the engine waits for every worker body, abandoned blocks included, so that the
+	// attempt counts are complete.
+	must(t, engine.Close())
+	engineClosed = true
+	for _, p := range run.problems {
+		t.Errorf("runner: %s", p)
+	}
+	checkExpectations(t, sc, run, store, out)
+}
+
+// driveConformance moves the manual clock as README.md "How runners drive time" says, until
+// the run ends.
+func driveConformance(t *testing.T, run *confRun, results <-chan RunResult[confState]) RunResult[confState] {
+	giveUp := time.Now().Add(30 * time.Second)
+	for {
+		select {
+		case r := <-results:
+			return r
+		default:
+		}
+		if time.Now().After(giveUp) {
+			t.Fatalf("the run did not finish within 30 s of wall-clock time")
+		}
+		// 1. while a non-block worker body runs, poll about every millisecond.
+		if run.running.Load() > 0 {
+			time.Sleep(time.Millisecond)
+			continue
+		}
+		// 2. let the loop settle.
+		time.Sleep(2 * time.Millisecond)
+		select {
+		case r := <-results:
+			return r
+		default:
+		}
+		// 3. ask for the earliest timer; a body that started meanwhile makes the answer stale.
+		starts := run.starts.Load()
+		deadline, err := run.engine.NextDeadline()
+		if run.starts.Load() != starts || errors.Is(err, ErrNotFound) {
+			continue
+		}
+		must(t, err)
+		// 4. advance to it.
+		now := run.engine.Now()
+		var step time.Duration
+		if deadline > now {
+			step = deadline - now
+		}
+		must(t, run.engine.Advance(step))
+	}
+}
+
+func checkExpectations(t *testing.T, sc *confScenario, run *confRun, store *MemoryStore, out confOutcome) {
+	t.Helper()
+	e := &sc.expect
+	if out.started != e.started {
+		t.Errorf("started = %v, want %v (error: %v)", out.started, e.started, out.err)
+	}
+	if e.status != nil {
+		got := "OK"
+		if out.err != nil {
+			got = out.err.Code.String()
+		}
+		if got != *e.status {
+			t.Errorf("status = %s, want %s (%v)", got, *e.status, out.err)
+		}
+	}
+	if e.checksError() && out.err == nil {
+		t.Errorf("the error fields are expected, but the run has no error")
+	}
+	if ce := out.err; ce != nil {
+		if e.category != nil && ce.Category != *e.category {
+			t.Errorf("category = %q, want %q", ce.Category, *e.category)
+		}
+		if e.message != nil && ce.Message != *e.message {
+			t.Errorf("message = %q, want %q", ce.Message, *e.message)
+		}
+		for _, f := range e.messageContains {
+			if !strings.Contains(ce.Message, f) {
+				t.Errorf("message %q does not contain %q", ce.Message, f)
+			}
+		}
+		if c := e.causeMessage; c.present {
+			switch {
+			case c.null && ce.Cause != nil:
+				t.Errorf("the error has a cause (%q); want none", ce.Cause.Message)
+			case !c.null && ce.Cause == nil:
+				t.Errorf("the error has no cause; want cause message %q", c.value)
+			case !c.null && ce.Cause.Message != c.value:
+				t.Errorf("cause message = %q, want %q", ce.Cause.Message, c.value)
+			}
+		}
+		if s := e.errorState; s.present {
+			switch {
+			case s.null && (ce.HasState || ce.State != ""):
+				t.Errorf("the error has state %d %q; want none", ce.StateCode, ce.State)
+			case !s.null && (!ce.HasState || ce.StateCode != s.value.code):
+				t.Errorf("error state code = %d (has %v), want %d", ce.StateCode, ce.HasState, s.value.code)
+			case !s.null && s.value.named && ce.State != s.value.name:
+				t.Errorf("error state name = %q, want %q", ce.State, s.value.name)
+			}
+		}
+		if task := e.errorTask; task.present {
+			if task.null && ce.Task != "" {
+				t.Errorf("error task = %q, want none", ce.Task)
+			} else if !task.null && ce.Task != task.value {
+				t.Errorf("error task = %q, want %q", ce.Task, task.value)
+			}
+		}
+		if e.errorAttempt != nil && uint64(ce.Attempt) != *e.errorAttempt {
+			t.Errorf("error attempt = %d, want %d", ce.Attempt, *e.errorAttempt)
+		}
+	}
+	if e.finalState != nil && out.state != e.finalState.code {
+		t.Errorf("final state = %s, want %s", sc.label(out.state), sc.label(e.finalState.code))
+	}
+	if e.trail != nil && !equalStrings(run.trail, e.trail) {
+		t.Errorf("trail = %q, want %q", run.trail, e.trail)
+	}
+	for name, want := range e.attempts {
+		code := sc.declared(name, "attempts")
+		if run.attempts[code] != want {
+			t.Errorf("attempts[%s] = %d, want %d", name, run.attempts[code], want)
+		}
+	}
+	for name, want := range e.attemptTimes {
+		got := run.times[sc.declared(name, "attempt_times_ms")]
+		if len(got) != len(want) || (len(got) > 0 && !reflect.DeepEqual(got, want)) {
+			t.Errorf("attempt_times_ms[%s] = %v, want %v", name, got, want)
+		}
+	}
+	if e.resourceEvents != nil && !equalStrings(run.events, e.resourceEvents) {
+		t.Errorf("resource events = %q, want %q", run.events, e.resourceEvents)
+	}
+	for key, want := range e.store {
+		text, err := store.GetJSON(key)
+		if err != nil {
+			t.Errorf("store[%s]: %v", key, err)
+			continue
+		}
+		var gotV, wantV any
+		if err := json.Unmarshal([]byte(text), &gotV); err != nil {
+			t.Errorf("store[%s] = %s: %v", key, text, err)
+			continue
+		}
+		must(t, json.Unmarshal([]byte(want), &wantV))
+		if !reflect.DeepEqual(gotV, wantV) {
+			t.Errorf("store[%s] = %s, want %s", key, text, want)
+		}
+	}
+}
+
+// conformanceDir is the directory of scenarios.
+func conformanceDir() string {
+	if dir := os.Getenv("CANO_CONFORMANCE_SCENARIOS"); dir != "" {
+		return dir
+	}
+	return filepath.Join("..", "..", "tests", "conformance", "scenarios")
+}
+
+func TestConformance(t *testing.T) {
+	dir := conformanceDir()
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	must(t, err)
+	if len(files) == 0 {
+		t.Skipf("no scenarios in %s", dir)
+	}
+	sort.Strings(files)
+	for _, file := range files {
+		data, err := os.ReadFile(file)
+		must(t, err)
+		sc, err := parseScenario(data, file)
+		name := strings.TrimSuffix(filepath.Base(file), ".json")
+		t.Run(name, func(t *testing.T) {
+			if err != nil {
+				t.Fatalf("malformed scenario: %v", err)
+			}
+			runScenario(t, sc)
+		})
+	}
+	t.Logf("%d scenarios from %s", len(files), dir)
+}
+
+// TestConformanceParserIsStrict checks that the runner rejects what README.md says it must.
+func TestConformanceParserIsStrict(t *testing.T) {
+	base := `"states": ["A", "B"], "initial": "A", "exit_states": ["B"], "expect": {"status": "OK"}`
+	for name, body := range map[string]string{
+		"unknown_top":        `{"name": "unknown_top", ` + base + `, "extra": 1}`,
+		"unknown_expect":     `{"name": "unknown_expect", "states": ["A"], "initial": "A", "expect": {"stauts": "OK"}}`,
+		"wrong_type":         `{"name": "wrong_type", "states": ["A"], "initial": "A", "timeout_ms": "5", "expect": {}}`,
+		"undeclared_exit":    `{"name": "undeclared_exit", "states": ["A"], "initial": "A", "exit_states": ["Z"], "expect": {}}`,
+		"inline_block":       `{"name": "inline_block", ` + base + `, "tasks": {"A": {"steps": [{"do": "block"}]}}}`,
+		"fixed_needs_delay":  `{"name": "fixed_needs_delay", ` + base + `, "tasks": {"A": {"retry": {"kind": "fixed", "max_retries": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"none_takes_nothing": `{"name": "none_takes_nothing", ` + base + `, "tasks": {"A": {"retry": {"kind": "none", "delay_ms": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"step_extra_field":   `{"name": "step_extra_field", ` + base + `, "tasks": {"A": {"steps": [{"do": "goto", "state": "B", "key": "k"}]}}}`,
+		"zero_times":         `{"name": "zero_times", ` + base + `, "tasks": {"A": {"steps": [{"do": "goto", "state": "B", "times": 0}]}}}`,
+		"ok_fail_code":       `{"name": "ok_fail_code", ` + base + `, "tasks": {"A": {"steps": [{"do": "fail", "code": "OK"}]}}}`,
+		"task_for_unknown":   `{"name": "task_for_unknown", ` + base + `, "tasks": {"Z": {"steps": [{"do": "goto", "state": "B"}]}}}`,
+		"final_not_started":  `{"name": "final_not_started", "states": ["A"], "initial": "A", "expect": {"started": false, "final_state": "A"}}`,
+		"store_key":          `{"name": "store_key", ` + base + `, "resources": [{"key": "store"}]}`,
+		"bad_name":           `{"name": "bad-name", "states": ["A"], "initial": "A", "expect": {}}`,
+		"file_name_mismatch": `{"name": "other", "states": ["A"], "initial": "A", "expect": {}}`,
+	} {
+		if _, err := parseScenario([]byte(body), name+".json"); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	good := `{"name": "good", ` + base + `, "tasks": {"A": {"mode": "worker", "retry": {"kind": "exponential",
+		"max_retries": 1, "delay_ms": 5, "multiplier": 2, "max_delay_ms": 10, "jitter": 0},
+		"steps": [{"do": "store_put", "key": "k", "json": {"a": [1, 2]}, "then": "B", "times": 2}]}}}`
+	sc, err := parseScenario([]byte(good), "good.json")
+	must(t, err)
+	if step := sc.tasks[0].steps[0]; step.json != `{"a":[1,2]}` || step.times != 2 || step.next != 1 {
+		t.Fatalf("parsed step = %+v", step)
+	}
+}

@@ -1,0 +1,3 @@
+module github.com/libcano/cano/bindings/go
+
+go 1.19

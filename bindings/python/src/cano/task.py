@@ -1,0 +1,550 @@
+"""Tasks: where a body runs (:class:`TaskMode`), its retries (:class:`Retry`), the context it
+gets (:class:`TaskContext`) and async completion (:class:`Completion`).
+
+A task body is any callable taking one argument, the context, and returning the next state::
+
+    def fetch(ctx: cano.TaskContext) -> Step:
+        config = ctx.resources.get("config", FetchConfig)
+        ctx.store.put("data", list(range(1, config.batch_size + 1)))
+        return Step.Process
+
+Raising fails the attempt: a :class:`~cano.CanoError` keeps its code and message; any other
+exception becomes a ``task_execution`` failure whose message is ``"ExcType: message"``. Failed
+attempts are retried as the task's :class:`Retry` says. A body never crashes the engine and an
+exception never vanishes: when the run fails, the raised error carries it in ``.exception``.
+
+Threads: an ``inline`` body runs on the engine's loop thread (keep it short, never block); a
+``worker`` body on one of the engine's worker threads (it may block; poll ``ctx.cancelled``);
+an ``async`` body on the loop thread, and it may call ``ctx.defer()`` to finish later from any
+thread through the returned :class:`Completion`. Every body holds the GIL while it runs.
+"""
+
+from __future__ import annotations
+
+import collections
+import ctypes
+import datetime
+import enum
+import threading
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union
+
+from . import _callbacks, _errors
+from . import _capi as C
+from ._states import StateLike, StateSpace
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .engine import Engine
+    from .resources import Resources
+    from .store import MemoryStore
+
+Seconds = Union[float, int, datetime.timedelta]
+
+
+def to_ms(value: Optional[Seconds], what: str) -> int:
+    """Converts seconds (a number or a timedelta) to whole milliseconds (rounded)."""
+    if value is None:
+        return 0
+    if isinstance(value, datetime.timedelta):
+        seconds = value.total_seconds()
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        seconds = float(value)
+    else:
+        raise TypeError(f"{what} must be a number of seconds or a timedelta, not {value!r}")
+    if seconds < 0 or seconds != seconds:
+        raise ValueError(f"{what} must be a non-negative duration, not {value!r}")
+    return int(round(seconds * 1000.0))
+
+
+class TaskMode(enum.IntEnum):
+    """Where a task body runs (cano_task_mode)."""
+
+    WORKER = C.CANO_TASK_WORKER
+    INLINE = C.CANO_TASK_INLINE
+    ASYNC = C.CANO_TASK_ASYNC
+
+    @classmethod
+    def of(cls, mode: Union["TaskMode", str, int, None]) -> "TaskMode":
+        """Accepts a member, its name in any case ("inline"), or its int value."""
+        if mode is None:
+            return cls.WORKER
+        if isinstance(mode, str):
+            try:
+                return cls[mode.upper()]
+            except KeyError:
+                raise ValueError(
+                    f"unknown task mode {mode!r}; use 'inline', 'worker' or 'async'"
+                ) from None
+        return cls(mode)
+
+
+class RetryKind(enum.IntEnum):
+    """cano's RetryMode (cano_retry_kind)."""
+
+    DEFAULT = C.CANO_RETRY_DEFAULT
+    NONE = C.CANO_RETRY_NONE
+    FIXED = C.CANO_RETRY_FIXED
+    EXPONENTIAL = C.CANO_RETRY_EXPONENTIAL
+
+
+@dataclass(frozen=True)
+class Retry:
+    """A task's retry policy. Immutable; share it freely.
+
+    Build one with :meth:`none`, :meth:`fixed`, :meth:`exponential` or :meth:`default`. Delays
+    are kept in whole milliseconds, as the C ABI and cano use them.
+    """
+
+    kind: RetryKind = RetryKind.DEFAULT
+    max_retries: int = 0
+    delay_ms: int = 0
+    multiplier: float = 0.0
+    max_delay_ms: int = 0
+    jitter: float = 0.0
+
+    @classmethod
+    def default(cls) -> "Retry":
+        """cano's ``TaskConfig::default()``: exponential, 3 retries, 100 ms base, x2, 30 s cap,
+        10 % jitter (4 attempts)."""
+        return cls(RetryKind.DEFAULT)
+
+    @classmethod
+    def none(cls) -> "Retry":
+        """One attempt (cano's ``TaskConfig::minimal()``)."""
+        options = C.task_options_init()
+        C.cano_task_options_retry_none(ctypes.byref(options))
+        return cls._of(options)
+
+    @classmethod
+    def fixed(cls, retries: int, delay: Seconds = 0.0) -> "Retry":
+        """``retries + 1`` attempts with ``delay`` seconds between them."""
+        options = C.task_options_init()
+        C.cano_task_options_retry_fixed(
+            ctypes.byref(options), _u32(retries, "retries"), to_ms(delay, "delay")
+        )
+        return cls._of(options)
+
+    @classmethod
+    def exponential(
+        cls,
+        max_retries: int,
+        base_delay: Optional[Seconds] = None,
+        multiplier: Optional[float] = None,
+        max_delay: Optional[Seconds] = None,
+        jitter: Optional[float] = None,
+    ) -> "Retry":
+        """``max_retries + 1`` attempts; after failed attempt i (0-based) wait
+        ``min(base_delay * multiplier**i, max_delay) * (1 + jitter * r)``, r uniform in [-1, 1].
+        Omitted parameters take cano's ``RetryMode::exponential`` values (0.1 s, 2.0, 30 s,
+        0.1); the library clamps ``jitter`` into [0, 1]."""
+        options = C.task_options_init()
+        C.cano_task_options_retry_exponential(
+            ctypes.byref(options), _u32(max_retries, "max_retries")
+        )
+        if base_delay is not None:
+            options.retry_delay_ms = to_ms(base_delay, "base_delay")
+        if multiplier is not None:
+            options.retry_multiplier = float(multiplier)
+        if max_delay is not None:
+            options.retry_max_delay_ms = to_ms(max_delay, "max_delay")
+        if jitter is not None:
+            options.retry_jitter = float(jitter)
+        return cls._of(options)
+
+    @classmethod
+    def _of(cls, options: C.cano_task_options) -> "Retry":
+        return cls(
+            RetryKind(options.retry),
+            options.retry_max_retries,
+            options.retry_delay_ms,
+            options.retry_multiplier,
+            options.retry_max_delay_ms,
+            options.retry_jitter,
+        )
+
+    def apply(self, options: C.cano_task_options) -> None:
+        """Writes the retry fields of a ``cano_task_options``."""
+        options.retry = int(self.kind)
+        options.retry_max_retries = self.max_retries
+        options.retry_delay_ms = self.delay_ms
+        options.retry_multiplier = self.multiplier
+        options.retry_max_delay_ms = self.max_delay_ms
+        options.retry_jitter = self.jitter
+
+    def _options(self) -> C.cano_task_options:
+        options = C.task_options_init()
+        self.apply(options)
+        return options
+
+    @property
+    def max_attempts(self) -> int:
+        """The number of attempts this policy allows (cano_task_options_max_attempts)."""
+        return C.cano_task_options_max_attempts(ctypes.byref(self._options()))
+
+    def delay_ms_for_attempt(self, attempt_index: int, random_unit: float = 0.0) -> Optional[int]:
+        """The delay in ms after failed attempt ``attempt_index`` (0-based), with
+        ``random_unit`` in [-1, 1] standing for the jitter draw; None when no retry follows."""
+        delay = C.cano_task_options_retry_delay(
+            ctypes.byref(self._options()), _u32(attempt_index, "attempt_index"), random_unit
+        )
+        return None if delay < 0 else delay
+
+    def delay_for_attempt(self, attempt_index: int, random_unit: float = 0.0) -> Optional[float]:
+        """:meth:`delay_ms_for_attempt` in seconds."""
+        delay = self.delay_ms_for_attempt(attempt_index, random_unit)
+        return None if delay is None else delay / 1000.0
+
+
+def _u32(value: int, what: str) -> int:
+    value = int(value)
+    if not 0 <= value < 2**32:
+        raise ValueError(f"{what} must be in [0, 2**32), not {value}")
+    return value
+
+
+#: What an async body returns after :meth:`TaskContext.defer` (``None`` works as well).
+PENDING = object()
+
+
+class Task:
+    """Optional base class for class-based tasks: override :meth:`run`.
+
+    Class attributes supply registration defaults that explicit arguments override::
+
+        class Fetch(cano.Task):
+            mode = "inline"
+            retry = cano.Retry.fixed(3, 0.1)
+
+            def run(self, ctx):
+                return Step.Process
+
+    A registered instance is kept alive by the workflow until the library releases it.
+    """
+
+    mode: Union[TaskMode, str, None] = None
+    retry: Optional[Retry] = None
+    attempt_timeout: Optional[Seconds] = None
+    name: Optional[str] = None
+
+    def run(self, ctx: "TaskContext") -> Any:  # pragma: no cover - abstract
+        raise NotImplementedError("override Task.run(ctx)")
+
+    def __call__(self, ctx: "TaskContext") -> Any:
+        return self.run(ctx)
+
+
+class _Spec:
+    """Everything the task trampoline needs for one registered task (immutable once built)."""
+
+    __slots__ = ("fn", "states", "enum", "resources", "mode", "name")
+
+    def __init__(
+        self,
+        fn: Callable[["TaskContext"], Any],
+        states: StateSpace,
+        resources: "Resources",
+        mode: TaskMode,
+        name: Optional[str],
+    ) -> None:
+        self.fn = fn
+        self.states = states
+        self.enum = states.enum
+        self.resources = resources
+        self.mode = mode
+        self.name = name
+
+
+class TaskContext:
+    """What a task body gets. Valid only during the body's call, on the body's thread
+    (``cancelled`` may also be read from other threads during the call); afterwards every
+    attribute raises :class:`~cano.BadStateError`. For async work, keep the
+    :class:`Completion` from :meth:`defer` instead."""
+
+    __slots__ = ("_ptr", "_spec", "_completion")
+
+    def __init__(self, ptr: int, spec: _Spec) -> None:
+        self._ptr: Optional[int] = ptr
+        self._spec = spec
+        self._completion: Optional[Completion] = None
+
+    def _live(self) -> int:
+        ptr = self._ptr
+        if ptr is None:
+            raise _errors.BadStateError(
+                "the task context is only valid while the task body runs; keep a Completion "
+                "(ctx.defer()) for work that finishes later",
+                code=C.CANO_E_BAD_STATE,
+            )
+        return ptr
+
+    @property
+    def attempt(self) -> int:
+        """The 1-based attempt number."""
+        return C.cano_task_ctx_attempt(self._live())
+
+    @property
+    def run_id(self) -> int:
+        """The run's id (unique within the engine, never 0)."""
+        return C.cano_task_ctx_run_id(self._live())
+
+    @property
+    def state(self) -> Any:
+        """The state the task runs for (a member of the workflow's enum)."""
+        return self._spec.states.member(C.cano_task_ctx_state(self._live()))
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the attempt is abandoned (timed out, run cancelled or timed out, engine
+        shutting down); a long worker body should poll it and return early."""
+        return bool(C.cano_task_ctx_cancelled(self._live()))
+
+    @property
+    def resources(self) -> "Resources":
+        """The run's resources (``ctx.resources.get("config", FetchConfig)``): the workflow's
+        :class:`~cano.Resources` object, or a view of the same set if that object was closed."""
+        resources = self._spec.resources
+        if resources._ptr is None:
+            # The set lives on (the run holds the workflow, which retains it).
+            return resources._view(C.cano_task_ctx_resources(self._live()), None)
+        self._live()
+        return resources
+
+    @property
+    def store(self) -> "MemoryStore":
+        """Shortcut for ``ctx.resources.get_store("store")``, cano's usual store key."""
+        return self.resources.get_store("store")
+
+    @property
+    def engine(self) -> "Engine":
+        """The engine running the task."""
+        from .engine import Engine
+
+        return Engine._lookup(C.cano_task_ctx_engine(self._live()))
+
+    @property
+    def mode(self) -> TaskMode:
+        """The mode the task was registered with."""
+        return self._spec.mode
+
+    @property
+    def token(self) -> int:
+        """The async completion token (0 unless the task is registered as async)."""
+        return C.cano_task_ctx_token(self._live())
+
+    def defer(self) -> "Completion":
+        """Turns this async attempt into one that finishes later: returns a :class:`Completion`
+        that any thread completes exactly once. The body then returns None (or
+        :data:`PENDING`). Only for tasks registered with ``mode="async"``; calling it again
+        returns the same Completion."""
+        ptr = self._live()
+        if self._completion is None:
+            token = C.cano_task_ctx_token(ptr)
+            if token == 0:
+                raise _errors.BadStateError(
+                    "ctx.defer() needs a task registered with mode='async'",
+                    code=C.CANO_E_BAD_STATE,
+                )
+            self._completion = Completion(self.engine, token, self._spec.states)
+        return self._completion
+
+    def __repr__(self) -> str:
+        if self._ptr is None:
+            return "<TaskContext (finished)>"
+        return f"<TaskContext state={self.state!r} attempt={self.attempt} run={self.run_id}>"
+
+
+class Completion:
+    """Finishes one async attempt, from any thread, exactly once.
+
+    A second completion raises :class:`~cano.BadStateError`; completing after the engine shut
+    down raises :class:`~cano.ShutdownError`. Completing an attempt that already timed out (or
+    whose run ended) is accepted and ignored, as in the C API. Holds a strong reference to its
+    engine; it is safe to use after the engine was closed (it raises ShutdownError).
+    """
+
+    __slots__ = ("_engine", "_token", "_states", "__weakref__")
+
+    def __init__(self, engine: "Engine", token: int, states: StateSpace) -> None:
+        self._engine = engine
+        self._token = token
+        self._states = states
+
+    @property
+    def token(self) -> int:
+        """The C completion token."""
+        return self._token
+
+    def complete(self, state: StateLike) -> None:
+        """Finishes the attempt with ``state`` as the next state."""
+        code = self._states.code(state)
+        self._engine._complete(self._token, code)
+
+    def fail(
+        self, error: Union[str, BaseException] = "", code: int = C.CANO_E_TASK_EXECUTION
+    ) -> None:
+        """Fails the attempt. ``error`` is a message (with ``code``) or an exception, which is
+        reported as a raising body would be (a CanoError keeps its code and message, others
+        become ``"ExcType: message"`` task_execution failures)."""
+        if isinstance(error, BaseException):
+            code, message = _errors.failure_of(error, C.CANO_E_TASK_EXECUTION)
+        else:
+            message = str(error)
+        self._engine._complete_error(self._token, code, message)
+
+    def __repr__(self) -> str:
+        return f"<Completion token={self._token}>"
+
+
+# --- the trampoline -----------------------------------------------------------------------------
+
+_tls = _callbacks._tls
+_registry_get = _callbacks.REGISTRY.get
+_ctx_next = C.cano_task_ctx_next
+_ctx_fail = C.cano_task_ctx_fail
+_PENDING_STATUS = C.CANO_PENDING
+
+# The latest exception each run's tasks raised, so that a failed run can hand it back:
+# (engine address, run id) -> (task name, attempt, exception). Bounded; oldest dropped first.
+_EXCEPTIONS: "collections.OrderedDict[Tuple[int, int], Tuple[Optional[str], int, BaseException]]"
+_EXCEPTIONS = collections.OrderedDict()
+_EXCEPTIONS_MAX = 256
+_exceptions_lock = threading.Lock()
+
+
+def _remember(ptr: int, spec: _Spec, exc: BaseException) -> None:
+    key = (C.cano_task_ctx_engine(ptr) or 0, C.cano_task_ctx_run_id(ptr))
+    attempt = C.cano_task_ctx_attempt(ptr)
+    with _exceptions_lock:
+        _EXCEPTIONS[key] = (spec.name, attempt, exc)
+        _EXCEPTIONS.move_to_end(key)
+        while len(_EXCEPTIONS) > _EXCEPTIONS_MAX:
+            _EXCEPTIONS.popitem(last=False)
+
+
+def attach_exception(error: _errors.CanoError, engine_address: int) -> None:
+    """Gives a run's error the Python exception behind it, when a task body raised it.
+
+    The innermost error (the last attempt's) gets it as ``__cause__``; every level gets it as
+    ``.exception``.
+    """
+    with _exceptions_lock:
+        entry = _EXCEPTIONS.pop((engine_address, error.run_id), None)
+    if entry is None:
+        return
+    name, attempt, exc = entry
+    innermost = error
+    while innermost.cause is not None:
+        innermost = innermost.cause
+    if innermost.attempt != attempt:
+        return
+    if name is not None and innermost.task != name:
+        return
+    level: Optional[_errors.CanoError] = error
+    while level is not None:
+        level.exception = exc
+        level = level.cause
+    innermost.__cause__ = exc
+
+
+def forget_exception(engine_address: int, run_id: int) -> None:
+    """Drops what :func:`_remember` kept for a run that succeeded after all."""
+    with _exceptions_lock:
+        _EXCEPTIONS.pop((engine_address, run_id), None)
+
+
+def _fail(ptr: int, spec: _Spec, exc: BaseException) -> int:
+    code, message = _errors.failure_of(exc, C.CANO_E_TASK_EXECUTION)
+    try:
+        _remember(ptr, spec, exc)
+    except Exception:  # pragma: no cover - bookkeeping must never hide the failure
+        pass
+    return _ctx_fail(ptr, code, message.encode("utf-8", "replace"))
+
+
+def _bad_result(ptr: int, spec: _Spec, result: Any, deferred: bool) -> int:
+    if deferred:
+        message = (
+            f"async task body returned {result!r} after ctx.defer(); return None and finish "
+            "through the Completion"
+        )
+    elif result is None:
+        message = "task body returned None; return the next state"
+    else:
+        message = f"task body returned {result!r}, which is not a state of {spec.enum.__name__}"
+    return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+
+
+def _run_task(ptr: int, user_data: int) -> int:
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        context = TaskContext(ptr, spec)
+        try:
+            result = spec.fn(context)
+        except BaseException as exc:  # noqa: B902 - a body must never unwind into C
+            context._ptr = None
+            return _fail(ptr, spec, exc)
+        context._ptr = None
+        if context._completion is not None:
+            if result is None or result is PENDING:
+                return _PENDING_STATUS
+            return _bad_result(ptr, spec, result, True)
+        if result.__class__ is spec.enum:
+            return _ctx_next(ptr, result._value_)
+        try:
+            code = spec.states.code(result)
+        except (TypeError, ValueError):
+            return _bad_result(ptr, spec, result, False)
+        return _ctx_next(ptr, code)
+    except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
+        try:
+            return _ctx_fail(ptr, C.CANO_E_INTERNAL, _errors.describe_exception(exc).encode())
+        except BaseException:
+            return C.CANO_E_INTERNAL
+    finally:
+        _tls.depth = depth
+
+
+#: The one task trampoline every Python task is registered with.
+RUN_TASK = C.cano_task_fn(_run_task)
+
+
+def resolve(
+    task: Any,
+    mode: Union[TaskMode, str, None],
+    retry: Optional[Retry],
+    attempt_timeout: Optional[Seconds],
+    name: Optional[str],
+) -> Tuple[Callable[[TaskContext], Any], TaskMode, Retry, int, Optional[str]]:
+    """Turns a function, a callable object, a :class:`Task` instance or a task class (which is
+    instantiated with no arguments) into a body and its options."""
+    if isinstance(task, type):
+        task = task()
+    body: Callable[[TaskContext], Any]
+    run = getattr(task, "run", None)
+    if not callable(task) and not callable(run):
+        raise TypeError(f"{task!r} is not callable and has no run(ctx) method")
+    body = run if callable(run) and not _is_function(task) else task
+    mode = mode if mode is not None else getattr(task, "mode", None)
+    retry = retry if retry is not None else getattr(task, "retry", None)
+    if attempt_timeout is None:
+        attempt_timeout = getattr(task, "attempt_timeout", None)
+    if name is None:
+        attr = getattr(task, "name", None)
+        name = attr if isinstance(attr, str) else None
+    if retry is None:
+        retry = Retry.default()
+    if not isinstance(retry, Retry):
+        raise TypeError(f"retry must be a cano.Retry, not {retry!r}")
+    return body, TaskMode.of(mode), retry, to_ms(attempt_timeout, "attempt_timeout"), name
+
+
+def _is_function(obj: Any) -> bool:
+    import types
+
+    return isinstance(obj, (types.FunctionType, types.BuiltinFunctionType, types.MethodType))

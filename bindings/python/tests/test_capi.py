@@ -1,0 +1,146 @@
+"""The raw binding: every exported symbol is wrapped, and the structs match the C layout."""
+
+from __future__ import annotations
+
+import ctypes
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import ROOT
+
+import cano
+from cano import _capi as C
+
+
+def symbols_txt() -> list:
+    lines = (ROOT / "abi" / "symbols.txt").read_text().splitlines()
+    return [line.split()[0] for line in lines if line.strip()]
+
+
+def test_wrapped_symbols_equal_abi_symbols_txt() -> None:
+    assert sorted(C.PROTOTYPES) == sorted(symbols_txt())
+
+
+def test_every_prototype_is_bound_with_types() -> None:
+    for name, (restype, argtypes) in C.PROTOTYPES.items():
+        function = getattr(C, name)
+        assert function.restype is restype, name
+        assert list(function.argtypes) == list(argtypes), name
+
+
+def test_only_trivial_functions_keep_the_gil() -> None:
+    assert C.HOLDS_GIL <= set(C.PROTOTYPES)
+    pythonapi = ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
+    for name in C.PROTOTYPES:
+        keeps_gil = bool(getattr(C, name)._flags_ & pythonapi)
+        assert keeps_gil == (name in C.HOLDS_GIL), name
+    # Everything that may block or call back into Python releases it.
+    for name in (
+        "cano_run_wait",
+        "cano_engine_shutdown",
+        "cano_engine_clock_advance",
+        "cano_store_append_object",
+        "cano_resources_health",
+        "cano_log_set_handler",
+        "cano_workflow_destroy",
+        "cano_object_ref_release",
+    ):
+        assert name not in C.HOLDS_GIL
+
+
+def test_versions() -> None:
+    assert cano.abi_major() == cano.ABI_MAJOR == 0
+    version = cano.library_version()
+    major, minor, patch = (int(part) for part in version.split("."))
+    assert cano.library_version_number() == major * 10000 + minor * 100 + patch
+    assert cano.__version__ == version
+
+
+def test_status_names() -> None:
+    assert cano.status_name(0) == "OK"
+    assert cano.status_name(1) == "PENDING"
+    assert cano.status_name(-5) == "RETRY_EXHAUSTED"
+    assert cano.status_name(-20) == "STORE_KEY_NOT_FOUND"
+    assert cano.status_name(-49) == "USER"
+    assert cano.status_name(12345) == "UNKNOWN"
+
+
+def test_options_init_macros() -> None:
+    engine = C.engine_options_init()
+    assert engine.struct_size == ctypes.sizeof(C.cano_engine_options)
+    assert (engine.worker_threads, engine.clock, engine.spin_us) == (0, C.CANO_CLOCK_REAL, 0)
+    task = C.task_options_init()
+    assert task.struct_size == ctypes.sizeof(C.cano_task_options)
+    assert (task.mode, task.retry, task.retry_max_retries) == (C.CANO_TASK_WORKER, 0, 0)
+    resource = C.resource_options_init()
+    assert resource.struct_size == ctypes.sizeof(C.cano_resource_options)
+    assert not resource.type and not resource.object
+
+
+PROBE = r"""
+#include <stddef.h>
+#include <stdio.h>
+#include "cano/cano.h"
+#define F(T, m) printf(#T "." #m " %zu\n", offsetof(T, m))
+int main(void) {
+  printf("cano_engine_options %zu\n", sizeof(cano_engine_options));
+  F(cano_engine_options, worker_threads); F(cano_engine_options, clock);
+  F(cano_engine_options, manual_clock_start_ms); F(cano_engine_options, random_seed);
+  F(cano_engine_options, spin_us);
+  printf("cano_task_options %zu\n", sizeof(cano_task_options));
+  F(cano_task_options, run); F(cano_task_options, user_data); F(cano_task_options, destroy);
+  F(cano_task_options, name); F(cano_task_options, mode); F(cano_task_options, retry);
+  F(cano_task_options, retry_max_retries); F(cano_task_options, retry_delay_ms);
+  F(cano_task_options, retry_multiplier); F(cano_task_options, retry_max_delay_ms);
+  F(cano_task_options, retry_jitter); F(cano_task_options, attempt_timeout_ms);
+  printf("cano_resource_options %zu\n", sizeof(cano_resource_options));
+  F(cano_resource_options, type); F(cano_resource_options, object);
+  F(cano_resource_options, setup); F(cano_resource_options, teardown);
+  F(cano_resource_options, health); F(cano_resource_options, destroy);
+  return 0;
+}
+"""
+
+
+def test_struct_layout_matches_the_headers(tmp_path: Path) -> None:
+    """Compiles a probe against the public headers (needs a C compiler and a configured
+    build tree for cano/version.h) and compares every size and offset."""
+    compiler = shutil.which("cc") or shutil.which("gcc")
+    library = Path(cano.library_path())
+    version_dir = library.parent / "include"
+    if compiler is None or not (version_dir / "cano" / "version.h").exists():
+        pytest.skip("needs a C compiler and the build tree's generated cano/version.h")
+    source = tmp_path / "probe.c"
+    source.write_text(PROBE)
+    binary = tmp_path / "probe"
+    subprocess.run(
+        [
+            compiler,
+            "-std=c99",
+            f"-I{ROOT / 'include'}",
+            f"-I{version_dir}",
+            str(source),
+            "-o",
+            str(binary),
+        ],
+        check=True,
+    )
+    expected = {}
+    for line in subprocess.run(
+        [str(binary)], check=True, capture_output=True, text=True
+    ).stdout.splitlines():
+        key, value = line.split()
+        expected[key] = int(value)
+    structs = {
+        "cano_engine_options": C.cano_engine_options,
+        "cano_task_options": C.cano_task_options,
+        "cano_resource_options": C.cano_resource_options,
+    }
+    for key, value in expected.items():
+        if "." in key:
+            struct, member = key.split(".")
+            assert getattr(structs[struct], member).offset == value, key
+        else:
+            assert ctypes.sizeof(structs[key]) == value, key

@@ -1,0 +1,859 @@
+"""The Python runner of the conformance suite (tests/conformance/README.md).
+
+One test per ``scenarios/*.json`` file. Each scenario is parsed strictly (an unknown field or a
+field of the wrong JSON type fails the scenario), built through the public Python API (engine,
+resources, store, workflow, tasks), run on the manual clock exactly as the README's "How
+runners drive time" prescribes, and compared with its ``expect`` block. Every mismatch names the
+scenario and the field, as the C++ and Go runners do.
+
+``CANO_CONFORMANCE_SCENARIOS`` overrides the scenarios directory.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import pytest
+
+import cano
+
+ROOT = Path(__file__).resolve().parents[3]
+SCENARIOS = Path(
+    os.environ.get("CANO_CONFORMANCE_SCENARIOS", ROOT / "tests" / "conformance" / "scenarios")
+)
+
+SETTLE = 0.002  # README: sleep 2 ms so that the loop settles
+POLL = 0.001  # README: poll running worker bodies about every millisecond
+RUN_LIMIT = 30.0  # README: give up after 30 s of wall-clock time
+BLOCK_LIMIT = 60.0  # a blocked worker body that is never cancelled gives up eventually
+
+UINT32_MAX = 2**32 - 1
+UINT64_MAX = 2**64 - 1
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+RESOURCE_TAG = "conformance.Resource"
+_ABSENT = object()
+
+
+class ScenarioError(Exception):
+    """The scenario file is invalid (README "Fields")."""
+
+
+def _status_codes() -> Dict[str, int]:
+    codes = {}
+    for code in range(-100, 2):
+        name = cano.status_name(code)
+        if name != "UNKNOWN":
+            codes[name] = code
+    return codes
+
+
+STATUS = _status_codes()
+
+
+# --- strict parsing ------------------------------------------------------------------------------
+
+
+class Fields:
+    """Reads one JSON object's members and rejects those nobody asked for."""
+
+    def __init__(self, obj: Any, path: str) -> None:
+        if not isinstance(obj, dict):
+            raise ScenarioError(f"{path}: must be a JSON object")
+        self.obj = obj
+        self.path = path
+        self.used: set = set()
+
+    def at(self, key: str) -> str:
+        return f"{self.path}.{key}"
+
+    def get(self, key: str) -> Any:
+        self.used.add(key)
+        return self.obj.get(key, _ABSENT)
+
+    def require(self, key: str) -> Any:
+        value = self.get(key)
+        if value is _ABSENT:
+            raise ScenarioError(f"{self.at(key)}: is required")
+        return value
+
+    def string(self, key: str, default: Any = None) -> Any:
+        value = self.get(key)
+        if value is _ABSENT:
+            return default
+        if not isinstance(value, str):
+            raise ScenarioError(f"{self.at(key)}: must be a string")
+        return value
+
+    def required_string(self, key: str) -> str:
+        value = self.string(key, _ABSENT)
+        if value is _ABSENT:
+            raise ScenarioError(f"{self.at(key)}: is required")
+        return value
+
+    def unsigned(self, key: str, maximum: int, default: Any = None) -> Any:
+        value = self.get(key)
+        if value is _ABSENT:
+            return default
+        return to_unsigned(value, self.at(key), maximum)
+
+    def number(self, key: str) -> Any:
+        value = self.get(key)
+        if value is _ABSENT:
+            return None
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ScenarioError(f"{self.at(key)}: must be a number")
+        return float(value)
+
+    def boolean(self, key: str, default: bool) -> bool:
+        value = self.get(key)
+        if value is _ABSENT:
+            return default
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{self.at(key)}: must be true or false")
+        return value
+
+    def strings(self, key: str) -> Optional[List[str]]:
+        value = self.get(key)
+        if value is _ABSENT:
+            return None
+        if not isinstance(value, list) or any(not isinstance(v, str) for v in value):
+            raise ScenarioError(f"{self.at(key)}: must be an array of strings")
+        return list(value)
+
+    def finish(self) -> None:
+        for key in self.obj:
+            if key not in self.used:
+                raise ScenarioError(
+                    f"{self.path}.{key}: is not a field this suite defines (README.md)"
+                )
+
+
+def to_unsigned(value: Any, path: str, maximum: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{path}: must be a non-negative integer")
+    if value < 0 or math.floor(value) != value or value > maximum:
+        raise ScenarioError(f"{path}: must be a non-negative integer no greater than {maximum}")
+    return int(value)
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass
+class StateRef:
+    code: int
+    name: Optional[str] = None
+
+
+@dataclass
+class Step:
+    kind: str
+    times: int = 1
+    next: int = 0
+    code: int = cano.TaskExecutionError.default_code
+    message: str = "fail"
+    key: str = ""
+    json: str = ""
+    type: str = ""
+
+
+@dataclass
+class TaskSpec:
+    mode: str = "inline"
+    name: Optional[str] = None
+    retry: cano.Retry = field(default_factory=cano.Retry.none)
+    attempt_timeout_ms: int = 0
+    steps: List[Step] = field(default_factory=list)
+
+    def step_for(self, attempt: int) -> Step:
+        """The step serving the n-th attempt (1-based) counted across every entry."""
+        for step in self.steps:
+            if attempt <= step.times:
+                return step
+            attempt -= step.times
+        return self.steps[-1]
+
+
+@dataclass
+class ResourceSpec:
+    key: str
+    setup_ok: bool = True
+    teardown_ok: bool = True
+    message: Optional[str] = None
+
+
+@dataclass
+class Scenario:
+    name: str
+    states: List[str]
+    initial: StateRef
+    exit_states: List[int]
+    timeout_ms: int
+    resources: List[ResourceSpec]
+    tasks: Dict[int, TaskSpec]
+    expect: Dict[str, Any]
+
+    def label(self, code: int) -> str:
+        return self.states[code] if 0 <= code < len(self.states) else str(code)
+
+
+ERROR_FIELDS = (
+    "category",
+    "message",
+    "message_contains",
+    "cause_message",
+    "error_state",
+    "error_task",
+    "error_attempt",
+)
+
+
+class Parser:
+    def __init__(self, path: Path) -> None:
+        self.file = str(path)
+        self.states: List[str] = []
+
+    def declared(self, name: str, path: str) -> int:
+        if name not in self.states:
+            raise ScenarioError(f'{path}: "{name}" is not in "states"')
+        return self.states.index(name)
+
+    def state_ref(self, value: Any, path: str) -> StateRef:
+        if isinstance(value, str):
+            return StateRef(self.declared(value, path), value)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            if math.floor(value) != value or not INT32_MIN <= value <= INT32_MAX:
+                raise ScenarioError(f"{path}: must be a state name or a 32-bit integer code")
+            return StateRef(int(value))
+        raise ScenarioError(f"{path}: must be a state name or an integer code")
+
+    def parse(self, root: Any) -> Scenario:
+        top = Fields(root, self.file)
+        name = top.required_string("name")
+        top.string("description")
+        states = top.strings("states")
+        if states is None:
+            raise ScenarioError(f"{top.at('states')}: is required")
+        for state in states:
+            if state in self.states:
+                raise ScenarioError(f'{top.at("states")}: declares "{state}" twice')
+            self.states.append(state)
+        initial = self.state_ref(top.require("initial"), top.at("initial"))
+        exits = [self.declared(s, top.at("exit_states")) for s in top.strings("exit_states") or []]
+        timeout_ms = top.unsigned("timeout_ms", UINT64_MAX, 0)
+        resources = self.parse_resources(top.get("resources"), top.at("resources"))
+        tasks_value = top.get("tasks")
+        tasks = {} if tasks_value is _ABSENT else self.parse_tasks(tasks_value, top.at("tasks"))
+        expect = self.parse_expect(top.require("expect"), top.at("expect"))
+        top.finish()
+        return Scenario(
+            name, list(self.states), initial, exits, timeout_ms, resources, tasks, expect
+        )
+
+    def parse_resources(self, value: Any, path: str) -> List[ResourceSpec]:
+        if value is _ABSENT:
+            return []
+        if not isinstance(value, list):
+            raise ScenarioError(f"{path}: must be an array")
+        out = []
+        for index, item in enumerate(value):
+            fields = Fields(item, f"{path}[{index}]")
+            key = fields.required_string("key")
+            if key == "store":
+                raise ScenarioError(f'{fields.at("key")}: "store" is the suite\'s store')
+            spec = ResourceSpec(key)
+            spec.setup_ok = self.outcome(fields, "setup")
+            spec.teardown_ok = self.outcome(fields, "teardown")
+            spec.message = fields.string("message")
+            fields.finish()
+            out.append(spec)
+        return out
+
+    @staticmethod
+    def outcome(fields: Fields, key: str) -> bool:
+        value = fields.string(key, "ok")
+        if value not in ("ok", "fail"):
+            raise ScenarioError(f'{fields.at(key)}: must be "ok" or "fail"')
+        return value == "ok"
+
+    def parse_tasks(self, value: Any, path: str) -> Dict[int, TaskSpec]:
+        fields = Fields(value, path)
+        tasks = {}
+        for code, state in enumerate(self.states):
+            item = fields.get(state)
+            if item is not _ABSENT:
+                tasks[code] = self.parse_task(item, f"{path}.{state}")
+        fields.finish()
+        return tasks
+
+    def parse_task(self, value: Any, path: str) -> TaskSpec:
+        fields = Fields(value, path)
+        task = TaskSpec()
+        task.mode = fields.string("mode", "inline")
+        if task.mode not in ("inline", "worker", "async"):
+            raise ScenarioError(f'{fields.at("mode")}: must be "inline", "worker" or "async"')
+        task.name = fields.string("name")
+        retry = fields.get("retry")
+        if retry is not _ABSENT:
+            task.retry = self.parse_retry(retry, fields.at("retry"))
+        task.attempt_timeout_ms = fields.unsigned("attempt_timeout_ms", UINT64_MAX, 0)
+        steps = fields.require("steps")
+        if not isinstance(steps, list) or not steps:
+            raise ScenarioError(f"{fields.at('steps')}: must be a non-empty array")
+        for index, item in enumerate(steps):
+            step = self.parse_step(item, f"{fields.at('steps')}[{index}]")
+            if step.kind == "block" and task.mode == "inline":
+                raise ScenarioError(f"{path}: an inline task cannot block")
+            task.steps.append(step)
+        fields.finish()
+        return task
+
+    @staticmethod
+    def parse_retry(value: Any, path: str) -> cano.Retry:
+        fields = Fields(value, path)
+        kind = fields.required_string("kind")
+
+        def need_unsigned(key: str, maximum: int) -> int:
+            found = fields.unsigned(key, maximum)
+            if found is None:
+                raise ScenarioError(f"{fields.at(key)}: is required for this retry kind")
+            return found
+
+        def need_number(key: str) -> float:
+            found = fields.number(key)
+            if found is None:
+                raise ScenarioError(f"{fields.at(key)}: is required for this retry kind")
+            return found
+
+        if kind == "none":
+            retry = cano.Retry.none()
+        elif kind == "default":
+            retry = cano.Retry.default()
+        elif kind == "fixed":
+            retries = need_unsigned("max_retries", UINT32_MAX)
+            retry = cano.Retry.fixed(retries, need_unsigned("delay_ms", UINT64_MAX) / 1000.0)
+        elif kind == "exponential":
+            retries = need_unsigned("max_retries", UINT32_MAX)
+            delay = need_unsigned("delay_ms", UINT64_MAX)
+            retry = cano.Retry.exponential(
+                retries,
+                base_delay=delay / 1000.0,
+                multiplier=need_number("multiplier"),
+                max_delay=need_unsigned("max_delay_ms", UINT64_MAX) / 1000.0,
+                jitter=need_number("jitter"),
+            )
+        else:
+            raise ScenarioError(
+                f'{fields.at("kind")}: must be "none", "fixed", "exponential" or "default"'
+            )
+        fields.finish()  # rejects the fields this kind does not take
+        return retry
+
+    def parse_step(self, value: Any, path: str) -> Step:
+        fields = Fields(value, path)
+        kind = fields.required_string("do")
+        step = Step(kind)
+        step.times = fields.unsigned("times", UINT32_MAX, 1)
+        if step.times == 0:
+            raise ScenarioError(f"{fields.at('times')}: must be at least 1")
+
+        def then(key: str) -> int:
+            return self.state_ref(fields.require(key), fields.at(key)).code
+
+        if kind == "goto":
+            step.next = then("state")
+        elif kind == "fail":
+            code_name = fields.string("code", "TASK_EXECUTION")
+            code = STATUS.get(code_name)
+            if code is None or code >= 0:
+                raise ScenarioError(f'{fields.at("code")}: "{code_name}" is no error status')
+            step.code = code
+            step.message = fields.string("message", "fail")
+        elif kind == "block":
+            pass
+        elif kind in ("store_put", "store_append"):
+            step.key = fields.required_string("key")
+            step.json = compact(fields.require("json"))
+            step.next = then("then")
+        elif kind in ("store_get", "store_get_bytes"):
+            step.key = fields.required_string("key")
+            step.next = then("then")
+        elif kind == "resource_get":
+            step.key = fields.required_string("key")
+            step.type = fields.required_string("type")
+            step.next = then("then")
+        else:
+            raise ScenarioError(f'{fields.at("do")}: "{kind}" is no step kind')
+        fields.finish()
+        return step
+
+    def parse_expect(self, value: Any, path: str) -> Dict[str, Any]:
+        fields = Fields(value, path)
+        expect: Dict[str, Any] = {}
+        status = fields.string("status")
+        if status is not None:
+            if status not in STATUS:
+                raise ScenarioError(f'{fields.at("status")}: "{status}" is no status name')
+            expect["status"] = status
+        for key in ("category", "message"):
+            text = fields.string(key)
+            if text is not None:
+                expect[key] = text
+        contains = fields.strings("message_contains")
+        if contains is not None:
+            expect["message_contains"] = contains
+        for key in ("cause_message", "error_task"):
+            item = fields.get(key)
+            if item is not _ABSENT:
+                if item is not None and not isinstance(item, str):
+                    raise ScenarioError(f"{fields.at(key)}: must be a string or null")
+                expect[key] = item
+        item = fields.get("error_state")
+        if item is not _ABSENT:
+            expect["error_state"] = (
+                None if item is None else self.state_ref(item, fields.at("error_state"))
+            )
+        attempt = fields.unsigned("error_attempt", UINT32_MAX)
+        if attempt is not None:
+            expect["error_attempt"] = attempt
+        item = fields.get("final_state")
+        if item is not _ABSENT:
+            expect["final_state"] = self.state_ref(item, fields.at("final_state"))
+        trail = fields.strings("trail")
+        if trail is not None:
+            for state in trail:
+                self.declared(state, fields.at("trail"))
+            expect["trail"] = trail
+        item = fields.get("attempts")
+        if item is not _ABSENT:
+            expect["attempts"] = self.per_state(
+                item, fields.at("attempts"), lambda v, at: to_unsigned(v, at, UINT32_MAX)
+            )
+        item = fields.get("attempt_times_ms")
+        if item is not _ABSENT:
+
+            def times(v: Any, at: str) -> List[int]:
+                if not isinstance(v, list):
+                    raise ScenarioError(f"{at}: must be an array of integers")
+                return [to_unsigned(e, at, UINT64_MAX) for e in v]
+
+            expect["attempt_times_ms"] = self.per_state(item, fields.at("attempt_times_ms"), times)
+        events = fields.strings("resource_events")
+        if events is not None:
+            expect["resource_events"] = events
+        item = fields.get("store")
+        if item is not _ABSENT:
+            if not isinstance(item, dict):
+                raise ScenarioError(f"{fields.at('store')}: must be an object")
+            expect["store"] = dict(item)
+        expect["started"] = fields.boolean("started", True)
+        fields.finish()
+        if not expect["started"] and "final_state" in expect:
+            raise ScenarioError(f"{fields.at('final_state')}: only applies to a run that started")
+        return expect
+
+    def per_state(self, value: Any, path: str, read: Any) -> Dict[str, Any]:
+        if not isinstance(value, dict):
+            raise ScenarioError(f"{path}: must be an object keyed by state name")
+        out = {}
+        for state, item in value.items():
+            at = f"{path}.{state}"
+            self.declared(state, at)
+            out[state] = read(item, at)
+        return out
+
+
+def load_scenario(path: Path) -> Scenario:
+    with open(path, encoding="utf-8") as handle:
+        root = json.load(handle)
+    scenario = Parser(path).parse(root)
+    if not scenario.name or not all(c.isalnum() or c == "_" for c in scenario.name):
+        raise ScenarioError(f"{path}: name must use letters, digits and '_' only")
+    if path.stem != scenario.name:
+        raise ScenarioError(f"{path}: the file must be named {scenario.name}.json")
+    return scenario
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+class JournaledResource:
+    """A scenario resource: records its setup and teardown in the shared journal."""
+
+    def __init__(self, spec: ResourceSpec, runner: "Runner") -> None:
+        self.spec = spec
+        self.runner = runner
+
+    def _phase(self, phase: str, ok: bool) -> None:
+        with self.runner.lock:
+            self.runner.resource_events.append(f"{phase} {self.spec.key}")
+        if not ok:
+            message = self.spec.message
+            if message is None:
+                message = f"{phase} {self.spec.key} failed"
+            raise cano.GenericError(message)
+
+    def setup(self) -> None:
+        self._phase("setup", self.spec.setup_ok)
+
+    def teardown(self) -> None:
+        self._phase("teardown", self.spec.teardown_ok)
+
+
+@dataclass
+class Outcome:
+    started: bool = True
+    status: str = "OK"
+    error: Optional[cano.CanoError] = None
+    final_state: Optional[int] = None
+    trail: List[str] = field(default_factory=list)
+    attempts: Dict[str, int] = field(default_factory=dict)
+    attempt_times_ms: Dict[str, List[int]] = field(default_factory=dict)
+    resource_events: List[str] = field(default_factory=list)
+    store: Dict[str, Any] = field(default_factory=dict)
+    problems: List[str] = field(default_factory=list)
+
+
+class Runner:
+    """Builds one scenario through the Python API and drives it on the manual clock."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = scenario
+        self.lock = threading.Lock()
+        self.resource_events: List[str] = []
+        self.trail: List[str] = []
+        self.attempts: Dict[int, int] = {}
+        self.times: Dict[int, List[int]] = {}
+        self.running = 0  # worker bodies that will finish on their own
+        self.starts = 0  # bodies started, of every mode
+        self.done = threading.Event()
+        self.start_ms = 0
+        self.outcome = Outcome()
+
+    def problem(self, text: str) -> None:
+        with self.lock:
+            self.outcome.problems.append(text)
+
+    def run(self) -> Outcome:
+        scenario = self.scenario
+        engine = cano.Engine(workers=2, clock="manual", clock_start_ms=0, seed=1)
+        self.engine = engine
+        store = cano.MemoryStore()
+        try:
+            resources = cano.Resources().insert_store("store", store)
+            for spec in scenario.resources:
+                resources.insert(spec.key, JournaledResource(spec, self), type=RESOURCE_TAG)
+            workflow = cano.Workflow(scenario.states, resources)
+            for code, spec in scenario.tasks.items():
+                workflow.register(
+                    code,
+                    self.body(code, spec),
+                    mode=spec.mode,
+                    retry=spec.retry,
+                    attempt_timeout=spec.attempt_timeout_ms / 1000.0,
+                    name=spec.name,
+                )
+            for code in scenario.exit_states:
+                workflow.add_exit_state(code)
+            if scenario.timeout_ms > 0:
+                workflow.set_timeout(scenario.timeout_ms / 1000.0)
+            self.start_and_drive(workflow)
+        except cano.CanoError as exc:
+            self.problem(f"building the scenario failed: {exc!r}: {exc}")
+        finally:
+            # Closing the engine first waits for every worker body, abandoned blocks included,
+            # so that the attempt counts are complete.
+            engine.close()
+        self.collect(store)
+        store.close()
+        return self.outcome
+
+    def start_and_drive(self, workflow: cano.Workflow) -> None:
+        self.start_ms = self.engine.now_ms()
+        try:
+            handle = workflow.start(self.engine, self.scenario.initial.code, self.on_done)
+        except cano.CanoError as exc:
+            self.outcome.started = False
+            self.outcome.status = exc.status
+            self.outcome.error = exc
+            return
+        self.handle = handle
+        self.drive()
+
+    def on_done(self, handle: cano.RunHandle) -> None:
+        with self.lock:
+            error = handle.error
+            self.outcome.status = error.status if error is not None else "OK"
+            self.outcome.error = error
+            state = handle.final_state
+            self.outcome.final_state = None if state is None else int(state)
+        self.done.set()
+
+    def drive(self) -> None:
+        """README "How runners drive time"."""
+        engine = self.engine
+        give_up = time.monotonic() + RUN_LIMIT
+        while not self.done.is_set():
+            if time.monotonic() > give_up:
+                self.problem("the run did not finish within 30 s of wall-clock time")
+                return
+            with self.lock:
+                running = self.running
+            if running > 0:
+                time.sleep(POLL)
+                continue
+            time.sleep(SETTLE)
+            if self.done.is_set():
+                return
+            with self.lock:
+                starts = self.starts
+            deadline = engine.next_deadline_ms()
+            with self.lock:
+                if self.starts != starts:
+                    continue
+            if deadline is None:
+                continue
+            now = engine.now_ms()
+            engine.advance_ms(deadline - now if deadline > now else 0)
+
+    def body(self, code: int, spec: TaskSpec) -> Any:
+        worker = spec.mode == "worker"
+
+        def run(ctx: cano.TaskContext) -> Any:
+            with self.lock:
+                if worker:
+                    self.running += 1
+                self.starts += 1
+                count = self.attempts.get(code, 0) + 1
+                self.attempts[code] = count
+                self.times.setdefault(code, []).append(self.engine.now_ms() - self.start_ms)
+                if ctx.attempt == 1:
+                    self.trail.append(self.scenario.label(code))
+                step = spec.step_for(count)
+            if step.kind == "block":
+                if worker:
+                    with self.lock:
+                        self.running -= 1
+                return self.block(spec, ctx)
+            try:
+                decision = self.perform(step, ctx)
+                if spec.mode == "async":
+                    # The completion comes before the body returns (README), so no completion
+                    # is outstanding while the driver moves the clock.
+                    completion = ctx.defer()
+                    try:
+                        if isinstance(decision, tuple):
+                            completion.fail(decision[1], code=decision[0])
+                        else:
+                            completion.complete(decision)
+                    except cano.CanoError as exc:
+                        self.problem(f"completing the async attempt of {code} failed: {exc}")
+                    return cano.PENDING
+                if isinstance(decision, tuple):
+                    raise cano.error_for(*decision)
+                return decision
+            finally:
+                if worker:
+                    with self.lock:
+                        self.running -= 1
+
+        return run
+
+    def block(self, spec: TaskSpec, ctx: cano.TaskContext) -> Any:
+        if spec.mode == "async":
+            ctx.defer()  # and never complete it
+            return cano.PENDING
+        give_up = time.monotonic() + BLOCK_LIMIT
+        while not ctx.cancelled:
+            if time.monotonic() > give_up:
+                self.problem("a blocked worker body was never cancelled")
+                break
+            time.sleep(POLL)
+        raise cano.TaskExecutionError("cancelled")
+
+    @staticmethod
+    def perform(step: Step, ctx: cano.TaskContext) -> Any:
+        """The attempt's decision: a next state code, or (code, message) for a failure."""
+        if step.kind == "goto":
+            return step.next
+        if step.kind == "fail":
+            return (step.code, step.message)
+        try:
+            if step.kind == "resource_get":
+                ctx.resources.get(step.key, step.type)
+                return step.next
+            store = ctx.store
+            if step.kind == "store_put":
+                store.put_json(step.key, step.json)
+            elif step.kind == "store_append":
+                store.append_json(step.key, step.json)
+            elif step.kind == "store_get":
+                store.get_json(step.key)
+            elif step.kind == "store_get_bytes":
+                store.get_bytes(step.key)
+            return step.next
+        except cano.CanoError as exc:
+            return (exc.code, exc.message)
+
+    def collect(self, store: cano.MemoryStore) -> None:
+        outcome = self.outcome
+        outcome.trail = list(self.trail)
+        outcome.resource_events = list(self.resource_events)
+        for code, name in enumerate(self.scenario.states):
+            outcome.attempts[name] = self.attempts.get(code, 0)
+            outcome.attempt_times_ms[name] = list(self.times.get(code, []))
+        for key in self.scenario.expect.get("store", {}):
+            try:
+                outcome.store[key] = json.loads(store.get_json(key))
+            except cano.CanoError as exc:
+                outcome.store[key] = f"<error: {exc.message}>"
+
+
+# --- comparing ----------------------------------------------------------------------------
+
+
+def check(scenario: Scenario, outcome: Outcome) -> List[str]:
+    """Every mismatch as "scenario S: expect.F: got X, want Y"."""
+    problems: List[str] = []
+    expect = scenario.expect
+
+    def equal(name: str, got: Any, want: Any) -> None:
+        if got != want:
+            problems.append(f"scenario {scenario.name}: expect.{name}: got {got!r}, want {want!r}")
+
+    def fail(name: str, text: str) -> None:
+        problems.append(f"scenario {scenario.name}: expect.{name}: {text}")
+
+    for text in outcome.problems:
+        fail("(runner)", text)
+    equal("started", outcome.started, expect["started"])
+    if "status" in expect:
+        equal("status", outcome.status, expect["status"])
+    error = outcome.error
+    if error is not None:
+        check_error(equal, fail, scenario, expect, error)
+    elif any(key in expect for key in ERROR_FIELDS):
+        fail("(error fields)", f"the run has no error (status {outcome.status})")
+    if "final_state" in expect and outcome.started:
+        got = None if outcome.final_state is None else scenario.label(outcome.final_state)
+        equal("final_state", got, scenario.label(expect["final_state"].code))
+    if "trail" in expect:
+        equal("trail", outcome.trail, expect["trail"])
+    for state, want in expect.get("attempts", {}).items():
+        equal(f"attempts.{state}", outcome.attempts[state], want)
+    for state, want in expect.get("attempt_times_ms", {}).items():
+        equal(f"attempt_times_ms.{state}", outcome.attempt_times_ms[state], want)
+    if "resource_events" in expect:
+        equal("resource_events", outcome.resource_events, expect["resource_events"])
+    for key, want in expect.get("store", {}).items():
+        equal(f"store.{key}", outcome.store[key], want)
+    return problems
+
+
+def check_error(
+    equal: Any, fail: Any, scenario: Scenario, expect: Dict[str, Any], error: Any
+) -> None:
+    if "category" in expect:
+        equal("category", error.category, expect["category"])
+    if "message" in expect:
+        equal("message", error.message, expect["message"])
+    for fragment in expect.get("message_contains", []):
+        if fragment not in error.message:
+            fail("message_contains", f"message {error.message!r} lacks {fragment!r}")
+    if "cause_message" in expect:
+        got = error.cause.message if error.cause is not None else None
+        equal("cause_message", got, expect["cause_message"])
+    if "error_state" in expect:
+        want: Optional[StateRef] = expect["error_state"]
+        got_code = None if error.state is None else int(error.state)
+        equal(
+            "error_state",
+            None if got_code is None else scenario.label(got_code),
+            None if want is None else scenario.label(want.code),
+        )
+        if want is not None:
+            equal("error_state (cano_error_state_name)", error.state_name, want.name)
+    if "error_task" in expect:
+        equal("error_task", error.task, expect["error_task"])
+    if "error_attempt" in expect:
+        equal("error_attempt", error.attempt, expect["error_attempt"])
+
+
+def scenario_files() -> List[Path]:
+    if not SCENARIOS.is_dir():
+        return []
+    return sorted(SCENARIOS.glob("*.json"))
+
+
+@pytest.mark.parametrize("path", scenario_files(), ids=lambda p: p.stem)
+def test_scenario(path: Path) -> None:
+    try:
+        scenario = load_scenario(path)
+    except (ScenarioError, ValueError) as exc:
+        pytest.fail(f"invalid scenario: {exc}")
+    problems = check(scenario, Runner(scenario).run())
+    assert not problems, "\n".join(problems)
+
+
+def test_parser_rejects_unknown_fields_and_wrong_types(tmp_path: Path) -> None:
+    """The runner's own check: strict parsing, as the README demands."""
+    base = {
+        "name": "x",
+        "states": ["A", "Done"],
+        "initial": "A",
+        "exit_states": ["Done"],
+        "tasks": {"A": {"steps": [{"do": "goto", "state": "Done"}]}},
+        "expect": {"status": "OK"},
+    }
+    cases: List[Tuple[str, Dict[str, Any]]] = [
+        ("is not a field", {**base, "expct": {}}),
+        ("must be a string", {**base, "name": 3}),
+        ("is not in", {**base, "exit_states": ["Nope"]}),
+        ("cannot block", {**base, "tasks": {"A": {"steps": [{"do": "block"}]}}}),
+        (
+            "is required for this retry kind",
+            {
+                **base,
+                "tasks": {
+                    "A": {
+                        "retry": {"kind": "fixed", "max_retries": 1},
+                        "steps": [{"do": "goto", "state": "Done"}],
+                    }
+                },
+            },
+        ),
+        (
+            "is not a field",
+            {
+                **base,
+                "tasks": {
+                    "A": {
+                        "retry": {"kind": "none", "delay_ms": 1},
+                        "steps": [{"do": "goto", "state": "Done"}],
+                    }
+                },
+            },
+        ),
+        ("is no status name", {**base, "expect": {"status": "NOPE"}}),
+        (
+            "must be at least 1",
+            {**base, "tasks": {"A": {"steps": [{"do": "goto", "state": "Done", "times": 0}]}}},
+        ),
+    ]
+    for fragment, data in cases:
+        path = tmp_path / "x.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(ScenarioError, match=fragment):
+            load_scenario(path)
+    good = tmp_path / "x.json"
+    good.write_text(json.dumps(base))
+    scenario = load_scenario(good)
+    assert check(scenario, Runner(scenario).run()) == []

@@ -1,0 +1,430 @@
+// The conformance runner: builds a scenario's engine, resources and workflow through the public
+// C API, runs it on the manual clock exactly as README.md prescribes, and records the outcome.
+#include "runner.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace conformance {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// README.md "How runners drive time": settle for 2 ms before looking for a timer, poll running
+// worker bodies about every millisecond, and give a run 30 s of wall-clock time.
+constexpr auto kSettle = std::chrono::milliseconds(2);
+constexpr auto kPoll = std::chrono::milliseconds(1);
+constexpr auto kRunLimit = std::chrono::seconds(30);
+// A blocked worker body that is never cancelled would hang the engine's shutdown; past this
+// limit it gives up and the scenario fails instead.
+constexpr auto kBlockLimit = std::chrono::seconds(60);
+
+struct ErrorFree {
+  void operator()(cano_error* error) const { cano_error_free(error); }
+};
+using ErrorPtr = std::unique_ptr<cano_error, ErrorFree>;
+
+ErrorInfo info_of(const cano_error* error) {
+  ErrorInfo info;
+  info.code = cano_error_code(error);
+  info.category = cano_error_category(error);
+  info.message = cano_error_message(error);
+  if (const cano_error* cause = cano_error_cause(error)) {
+    info.cause_message = cano_error_message(cause);
+  }
+  int32_t state = 0;
+  if (cano_error_state(error, &state) != 0) info.state = state;
+  if (const char* name = cano_error_state_name(error)) info.state_name = name;
+  if (const char* task = cano_error_task_name(error)) info.task_name = task;
+  info.attempt = cano_error_attempt(error);
+  return info;
+}
+
+// What one attempt decided: a next state, or a failure with a status and a message.
+struct Decision {
+  bool chose_next = false;
+  int32_t next = 0;
+  cano_status code = CANO_E_TASK_EXECUTION;
+  std::string message;
+
+  static Decision next_state(int32_t state) { return Decision{true, state, CANO_OK, {}}; }
+  static Decision failure(cano_status code, std::string message) {
+    return Decision{false, 0, code, std::move(message)};
+  }
+  // Takes a library error (the attempt fails with its code and message) and frees it.
+  static Decision from_error(cano_status status, cano_error* raw) {
+    ErrorPtr error(raw);
+    if (!error) return failure(status, "the library returned no error object");
+    return failure(cano_error_code(error.get()), cano_error_message(error.get()));
+  }
+};
+
+class Runner;
+
+// The user_data of a registered task and of a journaled resource. The runner owns them and
+// keeps them until the engine is destroyed, so no destroy hooks are needed.
+struct TaskBinding {
+  Runner* runner;
+  int32_t state;
+  const TaskSpec* spec;
+};
+
+struct ResourceBinding {
+  Runner* runner;
+  const ResourceSpec* spec;
+};
+
+class Runner {
+ public:
+  explicit Runner(const Scenario& scenario) : scenario_(scenario) {}
+
+  Outcome run() {
+    if (build()) start_and_drive();
+    // Destroying the engine first waits for every worker body, abandoned blocks included, so
+    // that the attempt counts below are complete and no body touches this runner afterwards.
+    cano_engine_destroy(engine_);
+    engine_ = nullptr;
+    cano_workflow_destroy(workflow_);
+    cano_resources_destroy(resources_);
+    collect();
+    cano_store_destroy(store_);
+    return std::move(outcome_);
+  }
+
+ private:
+  // Records a runner failure and returns false when a setup call failed.
+  bool check(cano_status status, cano_error* raw, const std::string& what) {
+    ErrorPtr error(raw);
+    if (status == CANO_OK) return true;
+    problem(what + " failed: " + cano_status_name(status) + " " +
+            (error ? cano_error_describe(error.get()) : ""));
+    return false;
+  }
+
+  void problem(const std::string& text) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    outcome_.problems.push_back(text);
+  }
+
+  bool build() {
+    cano_error* err = nullptr;
+    cano_engine_options options = CANO_ENGINE_OPTIONS_INIT;
+    options.worker_threads = 2;
+    options.clock = CANO_CLOCK_MANUAL;
+    options.manual_clock_start_ms = 0;
+    options.random_seed = 1;
+    if (!check(cano_engine_create(&engine_, &options, &err), err, "cano_engine_create")) {
+      return false;
+    }
+    if (!check(cano_store_create(&store_, &err), err, "cano_store_create") ||
+        !check(cano_resources_create(&resources_, &err), err, "cano_resources_create") ||
+        !check(cano_resources_insert_store(resources_, "store", store_, &err), err,
+               "cano_resources_insert_store")) {
+      return false;
+    }
+    for (const ResourceSpec& spec : scenario_.resources) {
+      resource_bindings_.push_back(std::make_unique<ResourceBinding>(ResourceBinding{this, &spec}));
+      cano_resource_options resource = CANO_RESOURCE_OPTIONS_INIT;
+      resource.type = "conformance.Resource";
+      resource.object = resource_bindings_.back().get();
+      resource.setup = &Runner::resource_setup;
+      resource.teardown = &Runner::resource_teardown;
+      if (!check(cano_resources_insert(resources_, spec.key.c_str(), &resource, &err), err,
+                 "cano_resources_insert " + spec.key)) {
+        return false;
+      }
+    }
+    if (!check(cano_workflow_create(&workflow_, resources_, &err), err, "cano_workflow_create")) {
+      return false;
+    }
+    for (size_t code = 0; code < scenario_.states.size(); ++code) {
+      if (!check(cano_workflow_add_state(workflow_, static_cast<int32_t>(code),
+                                         scenario_.states[code].c_str(), &err),
+                 err, "cano_workflow_add_state " + scenario_.states[code])) {
+        return false;
+      }
+    }
+    for (const auto& [state, spec] : scenario_.tasks) {
+      if (!register_task(state, spec)) return false;
+    }
+    for (int32_t state : scenario_.exit_states) {
+      if (!check(cano_workflow_add_exit_state(workflow_, state, &err), err,
+                 "cano_workflow_add_exit_state " + scenario_.label(state))) {
+        return false;
+      }
+    }
+    if (scenario_.timeout_ms > 0 &&
+        !check(cano_workflow_set_timeout(workflow_, scenario_.timeout_ms, &err), err,
+               "cano_workflow_set_timeout")) {
+      return false;
+    }
+    return true;
+  }
+
+  bool register_task(int32_t state, const TaskSpec& spec) {
+    task_bindings_.push_back(std::make_unique<TaskBinding>(TaskBinding{this, state, &spec}));
+    cano_task_options options = CANO_TASK_OPTIONS_INIT;
+    options.run = &Runner::task_body;
+    options.user_data = task_bindings_.back().get();
+    options.name = spec.name ? spec.name->c_str() : nullptr;
+    options.mode = spec.mode;
+    options.attempt_timeout_ms = spec.attempt_timeout_ms;
+    const RetrySpec& retry = spec.retry;
+    if (retry.kind == "none") {
+      cano_task_options_retry_none(&options);
+    } else if (retry.kind == "fixed") {
+      cano_task_options_retry_fixed(&options, retry.max_retries, retry.delay_ms);
+    } else if (retry.kind == "exponential") {
+      options.retry = CANO_RETRY_EXPONENTIAL;
+      options.retry_max_retries = retry.max_retries;
+      options.retry_delay_ms = retry.delay_ms;
+      options.retry_multiplier = retry.multiplier;
+      options.retry_max_delay_ms = retry.max_delay_ms;
+      options.retry_jitter = retry.jitter;
+    } else {
+      options.retry = CANO_RETRY_DEFAULT;
+    }
+    cano_error* err = nullptr;
+    return check(cano_workflow_register(workflow_, state, &options, &err), err,
+                 "cano_workflow_register " + scenario_.label(state));
+  }
+
+  void start_and_drive() {
+    start_ms_ = cano_engine_clock_now(engine_);
+    cano_error* raw = nullptr;
+    cano_status status = cano_run_start(nullptr, engine_, workflow_, scenario_.initial.code,
+                                        &Runner::on_done, this, &raw);
+    ErrorPtr error(raw);
+    if (status != CANO_OK) {
+      outcome_.started = false;
+      outcome_.status = status;
+      if (error) outcome_.error = info_of(error.get());
+      return;
+    }
+    outcome_.started = true;
+    drive();
+  }
+
+  // README.md "How runners drive time".
+  void drive() {
+    const auto give_up = Clock::now() + kRunLimit;
+    while (!done_.load(std::memory_order_acquire)) {
+      if (Clock::now() > give_up) {
+        problem("the run did not finish within 30 s of wall-clock time");
+        return;
+      }
+      if (running_.load(std::memory_order_acquire) > 0) {
+        std::this_thread::sleep_for(kPoll);
+        continue;
+      }
+      std::this_thread::sleep_for(kSettle);
+      if (done_.load(std::memory_order_acquire)) return;
+      // The question is answered on the loop after the messages queued before it. A completion
+      // among them may start the next body, whose own completion then queues behind the
+      // question, so an answer given while a body started may predate a timer that is about to
+      // be armed: ask again from the top.
+      const uint64_t starts = starts_.load(std::memory_order_acquire);
+      uint64_t deadline = 0;
+      cano_error* raw = nullptr;
+      cano_status status = cano_engine_clock_next_deadline(&deadline, engine_, &raw);
+      if (starts_.load(std::memory_order_acquire) != starts) {
+        cano_error_free(raw);
+        continue;
+      }
+      if (status == CANO_E_NOT_FOUND) {
+        cano_error_free(raw);
+        continue;
+      }
+      if (!check(status, raw, "cano_engine_clock_next_deadline")) return;
+      uint64_t now = cano_engine_clock_now(engine_);
+      if (!check(cano_engine_clock_advance(engine_, deadline > now ? deadline - now : 0, &raw), raw,
+                 "cano_engine_clock_advance")) {
+        return;
+      }
+    }
+  }
+
+  static void on_done(uint64_t, cano_status status, int32_t final_state, const cano_error* error,
+                      void* user_data) {
+    auto* self = static_cast<Runner*>(user_data);
+    {
+      std::lock_guard<std::mutex> lock(self->mutex_);
+      self->outcome_.status = status;
+      self->outcome_.final_state = final_state;
+      if (error != nullptr) self->outcome_.error = info_of(error);
+    }
+    self->done_.store(true, std::memory_order_release);
+  }
+
+  static cano_status task_body(cano_task_ctx* ctx, void* user_data) {
+    auto* binding = static_cast<TaskBinding*>(user_data);
+    return binding->runner->attempt(*binding, ctx);
+  }
+
+  cano_status attempt(const TaskBinding& binding, cano_task_ctx* ctx) {
+    const TaskSpec& spec = *binding.spec;
+    const bool worker = spec.mode == CANO_TASK_WORKER;
+    // Counted from the start, so that the driver never advances the clock under a body that is
+    // about to choose; a block step is uncounted again below, as it waits for a timer.
+    if (worker) running_.fetch_add(1, std::memory_order_acq_rel);
+    starts_.fetch_add(1, std::memory_order_acq_rel);
+    const Step* step = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      uint32_t count = ++attempts_[binding.state];
+      times_[binding.state].push_back(cano_engine_clock_now(engine_) - start_ms_);
+      if (cano_task_ctx_attempt(ctx) == 1) outcome_.trail.push_back(scenario_.label(binding.state));
+      step = &spec.step_for(count);
+    }
+    if (step->kind == StepKind::kBlock) {
+      if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
+      return block(spec, ctx);
+    }
+    Decision decision = perform(*step, ctx);
+    if (spec.mode == CANO_TASK_ASYNC) {
+      // The completion comes before CANO_PENDING, still inside the body (README.md), so it is
+      // queued to the loop by the time the body returns and never races with the clock.
+      cano_error* raw = nullptr;
+      uint64_t token = cano_task_ctx_token(ctx);
+      cano_status status = decision.chose_next
+                               ? cano_task_complete(engine_, token, decision.next, &raw)
+                               : cano_task_complete_error(engine_, token, decision.code,
+                                                          decision.message.c_str(), &raw);
+      check(status, raw, "completing async attempt of " + scenario_.label(binding.state));
+      return CANO_PENDING;
+    }
+    cano_status result = decision.chose_next
+                             ? cano_task_ctx_next(ctx, decision.next)
+                             : cano_task_ctx_fail(ctx, decision.code, decision.message.c_str());
+    if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
+    return result;
+  }
+
+  cano_status block(const TaskSpec& spec, cano_task_ctx* ctx) {
+    if (spec.mode == CANO_TASK_ASYNC) return CANO_PENDING;  // and never completes
+    const auto give_up = Clock::now() + kBlockLimit;
+    while (cano_task_ctx_cancelled(ctx) == 0) {
+      if (Clock::now() > give_up) {
+        problem("a blocked worker body was never cancelled");
+        break;
+      }
+      std::this_thread::sleep_for(kPoll);
+    }
+    return cano_task_ctx_fail(ctx, CANO_E_TASK_EXECUTION, "cancelled");
+  }
+
+  Decision perform(const Step& step, cano_task_ctx* ctx) {
+    if (step.kind == StepKind::kGoto) return Decision::next_state(step.next);
+    if (step.kind == StepKind::kFail) return Decision::failure(step.code, step.message);
+    cano_resources* resources = cano_task_ctx_resources(ctx);
+    cano_error* raw = nullptr;
+    cano_status status = CANO_OK;
+    if (step.kind == StepKind::kResourceGet) {
+      void* object = nullptr;
+      status = cano_resources_get(&object, resources, step.key.c_str(), step.type.c_str(), &raw);
+      return status == CANO_OK ? Decision::next_state(step.next)
+                               : Decision::from_error(status, raw);
+    }
+    cano_store* store = nullptr;
+    status = cano_resources_get_store(&store, resources, "store", &raw);
+    if (status != CANO_OK) return Decision::from_error(status, raw);
+    const char* key = step.key.c_str();
+    switch (step.kind) {
+      case StepKind::kStorePut:
+        status = cano_store_put_json(store, key, step.json.c_str(), &raw);
+        break;
+      case StepKind::kStoreAppend:
+        status = cano_store_append_json(store, key, step.json.c_str(), &raw);
+        break;
+      case StepKind::kStoreGet: {
+        char* json = nullptr;
+        status = cano_store_get_json(&json, store, key, &raw);
+        cano_free(json);
+        break;
+      }
+      case StepKind::kStoreGetBytes: {
+        void* bytes = nullptr;
+        size_t len = 0;
+        status = cano_store_get_bytes(&bytes, &len, store, key, &raw);
+        cano_free(bytes);
+        break;
+      }
+      default:
+        return Decision::failure(CANO_E_INTERNAL, "the runner has no such step");
+    }
+    return status == CANO_OK ? Decision::next_state(step.next) : Decision::from_error(status, raw);
+  }
+
+  static cano_status resource_setup(cano_error** err, void* object) {
+    return static_cast<ResourceBinding*>(object)->runner->lifecycle(
+        *static_cast<ResourceBinding*>(object), "setup", err);
+  }
+
+  static cano_status resource_teardown(cano_error** err, void* object) {
+    return static_cast<ResourceBinding*>(object)->runner->lifecycle(
+        *static_cast<ResourceBinding*>(object), "teardown", err);
+  }
+
+  cano_status lifecycle(const ResourceBinding& binding, const std::string& phase,
+                        cano_error** err) {
+    const ResourceSpec& spec = *binding.spec;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      outcome_.resource_events.push_back(phase + " " + spec.key);
+    }
+    bool ok = phase == "setup" ? spec.setup_ok : spec.teardown_ok;
+    if (ok) return CANO_OK;
+    std::string message = spec.message.value_or(phase + " " + spec.key + " failed");
+    if (err != nullptr) *err = cano_error_new(CANO_E_GENERIC, message.c_str());
+    return CANO_E_GENERIC;
+  }
+
+  // Runs after the engine is gone: no other thread touches the runner any more.
+  void collect() {
+    for (size_t code = 0; code < scenario_.states.size(); ++code) {
+      const std::string& name = scenario_.states[code];
+      auto state = static_cast<int32_t>(code);
+      outcome_.attempts[name] = attempts_.count(state) ? attempts_[state] : 0;
+      outcome_.attempt_times_ms[name] = times_[state];
+    }
+    if (!scenario_.expect.store || store_ == nullptr) return;
+    for (const auto& entry : *scenario_.expect.store) {
+      char* json = nullptr;
+      cano_error* raw = nullptr;
+      if (cano_store_get_json(&json, store_, entry.first.c_str(), &raw) == CANO_OK) {
+        outcome_.store[entry.first] = json;
+      } else {
+        outcome_.store[entry.first] = std::string("<error: ") + cano_error_message(raw) + ">";
+      }
+      cano_free(json);
+      cano_error_free(raw);
+    }
+  }
+
+  const Scenario& scenario_;
+  cano_engine* engine_ = nullptr;
+  cano_store* store_ = nullptr;
+  cano_resources* resources_ = nullptr;
+  cano_workflow* workflow_ = nullptr;
+  std::vector<std::unique_ptr<TaskBinding>> task_bindings_;
+  std::vector<std::unique_ptr<ResourceBinding>> resource_bindings_;
+  uint64_t start_ms_ = 0;
+
+  std::mutex mutex_;  // guards outcome_ and the attempt records while the engine runs
+  Outcome outcome_;
+  std::map<int32_t, uint32_t> attempts_;
+  std::map<int32_t, std::vector<uint64_t>> times_;
+  std::atomic<int> running_{0};      // worker bodies that will finish on their own
+  std::atomic<uint64_t> starts_{0};  // bodies started, of every mode
+  std::atomic<bool> done_{false};
+};
+
+}  // namespace
+
+Outcome run_scenario(const Scenario& scenario) { return Runner(scenario).run(); }
+
+}  // namespace conformance

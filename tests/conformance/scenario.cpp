@@ -1,0 +1,389 @@
+// Parses the JSON scenario files of the conformance suite (format: README.md) with cJSON.
+//
+// Parsing is strict: an unknown field or a field of the wrong JSON type is an error, because a
+// misspelt expectation would otherwise be silently skipped and the scenario would prove nothing.
+#include "scenario.hpp"
+
+#include <cjson/cJSON.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <memory>
+#include <sstream>
+#include <stdexcept>
+
+#include "json_fields.hpp"
+
+namespace conformance {
+
+namespace {
+
+class Parser {
+ public:
+  explicit Parser(std::string file) : file_(std::move(file)) {}
+
+  Scenario parse(const cJSON* root) {
+    Fields top(root, file_);
+    scenario_.name = top.required_string("name");
+    top.string("description");
+    std::optional<std::vector<std::string>> states = top.strings("states");
+    if (!states) fail_at(top.path_of("states"), "is required");
+    for (const std::string& state : *states) {
+      if (std::find(scenario_.states.begin(), scenario_.states.end(), state) !=
+          scenario_.states.end()) {
+        fail_at(top.path_of("states"), "declares \"" + state + "\" twice");
+      }
+      scenario_.states.push_back(state);
+    }
+    scenario_.initial = state_ref(top.require("initial"), top.path_of("initial"));
+    for (const std::string& name :
+         top.strings("exit_states").value_or(std::vector<std::string>{})) {
+      scenario_.exit_states.push_back(declared(name, top.path_of("exit_states")));
+    }
+    scenario_.timeout_ms = top.unsigned_integer("timeout_ms", UINT64_MAX).value_or(0);
+    if (const cJSON* resources = top.get("resources")) parse_resources(resources, top);
+    if (const cJSON* tasks = top.get("tasks")) parse_tasks(tasks, top.path_of("tasks"));
+    parse_expect(top.require("expect"), top.path_of("expect"));
+    top.finish();
+    return std::move(scenario_);
+  }
+
+ private:
+  int32_t declared(const std::string& name, const std::string& path) const {
+    auto it = std::find(scenario_.states.begin(), scenario_.states.end(), name);
+    if (it == scenario_.states.end()) fail_at(path, "\"" + name + "\" is not in \"states\"");
+    return static_cast<int32_t>(it - scenario_.states.begin());
+  }
+
+  StateRef state_ref(const cJSON* item, const std::string& path) const {
+    StateRef ref;
+    if (cJSON_IsString(item)) {
+      ref.name = item->valuestring;
+      ref.code = declared(*ref.name, path);
+      return ref;
+    }
+    if (cJSON_IsNumber(item)) {
+      double value = item->valuedouble;
+      if (std::floor(value) != value || value < std::numeric_limits<int32_t>::min() ||
+          value > std::numeric_limits<int32_t>::max()) {
+        fail_at(path, "must be a state name or a 32-bit integer code");
+      }
+      ref.code = static_cast<int32_t>(value);
+      return ref;
+    }
+    fail_at(path, "must be a state name or an integer code");
+  }
+
+  void parse_resources(const cJSON* list, Fields& top) {
+    std::string path = top.path_of("resources");
+    if (!cJSON_IsArray(list)) fail_at(path, "must be an array");
+    int index = 0;
+    const cJSON* item = nullptr;
+    cJSON_ArrayForEach(item, list) {
+      Fields fields(item, path + "[" + std::to_string(index++) + "]");
+      ResourceSpec spec;
+      spec.key = fields.required_string("key");
+      if (spec.key == "store") fail_at(fields.path_of("key"), "\"store\" is the suite's store");
+      spec.setup_ok = outcome(fields, "setup");
+      spec.teardown_ok = outcome(fields, "teardown");
+      spec.message = fields.string("message");
+      fields.finish();
+      scenario_.resources.push_back(std::move(spec));
+    }
+  }
+
+  static bool outcome(Fields& fields, const char* key) {
+    std::string value = fields.string(key).value_or("ok");
+    if (value != "ok" && value != "fail") {
+      fail_at(fields.path_of(key), "must be \"ok\" or \"fail\"");
+    }
+    return value == "ok";
+  }
+
+  void parse_tasks(const cJSON* map, const std::string& path) {
+    Fields tasks(map, path);
+    for (size_t code = 0; code < scenario_.states.size(); ++code) {
+      const std::string& state = scenario_.states[code];
+      const cJSON* item = tasks.get(state.c_str());
+      if (item != nullptr) {
+        scenario_.tasks[static_cast<int32_t>(code)] = parse_task(item, path + "." + state);
+      }
+    }
+    tasks.finish();  // a key that is not a declared state is rejected here
+  }
+
+  TaskSpec parse_task(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    TaskSpec task;
+    std::string mode = fields.string("mode").value_or("inline");
+    if (mode == "inline") {
+      task.mode = CANO_TASK_INLINE;
+    } else if (mode == "worker") {
+      task.mode = CANO_TASK_WORKER;
+    } else if (mode == "async") {
+      task.mode = CANO_TASK_ASYNC;
+    } else {
+      fail_at(fields.path_of("mode"), "must be \"inline\", \"worker\" or \"async\"");
+    }
+    task.name = fields.string("name");
+    if (const cJSON* retry = fields.get("retry")) {
+      task.retry = parse_retry(retry, fields.path_of("retry"));
+    }
+    task.attempt_timeout_ms = fields.unsigned_integer("attempt_timeout_ms", UINT64_MAX).value_or(0);
+    const cJSON* steps = fields.require("steps");
+    if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) == 0) {
+      fail_at(fields.path_of("steps"), "must be a non-empty array");
+    }
+    int index = 0;
+    const cJSON* step = nullptr;
+    cJSON_ArrayForEach(step, steps) {
+      task.steps.push_back(
+          parse_step(step, fields.path_of("steps") + "[" + std::to_string(index++) + "]"));
+      if (task.steps.back().kind == StepKind::kBlock && task.mode == CANO_TASK_INLINE) {
+        fail_at(path, "an inline task cannot block");
+      }
+    }
+    fields.finish();
+    return task;
+  }
+
+  static RetrySpec parse_retry(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    RetrySpec retry;
+    retry.kind = fields.required_string("kind");
+    auto need_unsigned = [&fields](const char* key, uint64_t max) {
+      std::optional<uint64_t> value = fields.unsigned_integer(key, max);
+      if (!value) fail_at(fields.path_of(key), "is required for this retry kind");
+      return *value;
+    };
+    auto need_number = [&fields](const char* key) {
+      std::optional<double> value = fields.number(key);
+      if (!value) fail_at(fields.path_of(key), "is required for this retry kind");
+      return *value;
+    };
+    if (retry.kind == "fixed" || retry.kind == "exponential") {
+      retry.max_retries = static_cast<uint32_t>(need_unsigned("max_retries", UINT32_MAX));
+      retry.delay_ms = need_unsigned("delay_ms", UINT64_MAX);
+    }
+    if (retry.kind == "exponential") {
+      retry.multiplier = need_number("multiplier");
+      retry.max_delay_ms = need_unsigned("max_delay_ms", UINT64_MAX);
+      retry.jitter = need_number("jitter");
+    } else if (retry.kind != "none" && retry.kind != "fixed" && retry.kind != "default") {
+      fail_at(fields.path_of("kind"),
+              "must be \"none\", \"fixed\", \"exponential\" or \"default\"");
+    }
+    // finish() rejects the fields that this kind does not take.
+    fields.finish();
+    return retry;
+  }
+
+  Step parse_step(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    Step step;
+    std::string kind = fields.required_string("do");
+    step.times = static_cast<uint32_t>(fields.unsigned_integer("times", UINT32_MAX).value_or(1));
+    if (step.times == 0) fail_at(fields.path_of("times"), "must be at least 1");
+    auto then = [&](const char* key) {
+      return state_ref(fields.require(key), fields.path_of(key)).code;
+    };
+    if (kind == "goto") {
+      step.kind = StepKind::kGoto;
+      step.next = then("state");
+    } else if (kind == "fail") {
+      step.kind = StepKind::kFail;
+      std::string code = fields.string("code").value_or("TASK_EXECUTION");
+      std::optional<cano_status> status = status_from_name(code);
+      if (!status || *status >= 0) {
+        fail_at(fields.path_of("code"), "\"" + code + "\" is no error status");
+      }
+      step.code = *status;
+      step.message = fields.string("message").value_or("fail");
+    } else if (kind == "block") {
+      step.kind = StepKind::kBlock;
+    } else if (kind == "store_put" || kind == "store_append") {
+      step.kind = kind == "store_put" ? StepKind::kStorePut : StepKind::kStoreAppend;
+      step.key = fields.required_string("key");
+      step.json = compact(fields.require("json"));
+      step.next = then("then");
+    } else if (kind == "store_get" || kind == "store_get_bytes") {
+      step.kind = kind == "store_get" ? StepKind::kStoreGet : StepKind::kStoreGetBytes;
+      step.key = fields.required_string("key");
+      step.next = then("then");
+    } else if (kind == "resource_get") {
+      step.kind = StepKind::kResourceGet;
+      step.key = fields.required_string("key");
+      step.type = fields.required_string("type");
+      step.next = then("then");
+    } else {
+      fail_at(fields.path_of("do"), "\"" + kind + "\" is no step kind");
+    }
+    fields.finish();
+    return step;
+  }
+
+  // Reads a member that may be null: nullopt when absent, an empty optional when null.
+  template <class Read>
+  static auto nullable(Fields& fields, const char* key, Read read)
+      -> std::optional<std::optional<decltype(read(static_cast<const cJSON*>(nullptr)))>> {
+    const cJSON* item = fields.get(key);
+    using Value = decltype(read(item));
+    if (item == nullptr) return std::nullopt;
+    if (cJSON_IsNull(item)) return std::optional<Value>();
+    return std::optional<Value>(read(item));
+  }
+
+  void parse_expect(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    Expect& expect = scenario_.expect;
+    expect.status = fields.string("status");
+    if (expect.status && !status_from_name(*expect.status)) {
+      fail_at(fields.path_of("status"), "\"" + *expect.status + "\" is no status name");
+    }
+    expect.category = fields.string("category");
+    expect.message = fields.string("message");
+    expect.message_contains = fields.strings("message_contains");
+    auto text = [&fields](const char* key) {
+      return [&fields, key](const cJSON* value) {
+        if (!cJSON_IsString(value)) fail_at(fields.path_of(key), "must be a string or null");
+        return std::string(value->valuestring);
+      };
+    };
+    expect.cause_message = nullable(fields, "cause_message", text("cause_message"));
+    expect.error_task = nullable(fields, "error_task", text("error_task"));
+    expect.error_state = nullable(fields, "error_state", [&](const cJSON* value) {
+      return state_ref(value, fields.path_of("error_state"));
+    });
+    if (auto attempt = fields.unsigned_integer("error_attempt", UINT32_MAX)) {
+      expect.error_attempt = static_cast<uint32_t>(*attempt);
+    }
+    if (const cJSON* state = fields.get("final_state")) {
+      expect.final_state = state_ref(state, fields.path_of("final_state"));
+    }
+    expect.trail = fields.strings("trail");
+    if (expect.trail) {
+      for (const auto& state : *expect.trail) declared(state, fields.path_of("trail"));
+    }
+    if (const cJSON* attempts = fields.get("attempts")) {
+      expect.attempts = parse_per_state<uint32_t>(
+          attempts, fields.path_of("attempts"), [](const cJSON* value, const std::string& at) {
+            return static_cast<uint32_t>(Fields::to_unsigned(value, at, UINT32_MAX));
+          });
+    }
+    if (const cJSON* times = fields.get("attempt_times_ms")) {
+      expect.attempt_times_ms = parse_per_state<std::vector<uint64_t>>(
+          times, fields.path_of("attempt_times_ms"), [](const cJSON* value, const std::string& at) {
+            if (!cJSON_IsArray(value)) fail_at(at, "must be an array of integers");
+            std::vector<uint64_t> out;
+            const cJSON* element = nullptr;
+            cJSON_ArrayForEach(element, value) {
+              out.push_back(Fields::to_unsigned(element, at, UINT64_MAX));
+            }
+            return out;
+          });
+    }
+    expect.resource_events = fields.strings("resource_events");
+    if (const cJSON* store = fields.get("store")) {
+      if (!cJSON_IsObject(store)) fail_at(fields.path_of("store"), "must be an object");
+      expect.store.emplace();
+      const cJSON* member = nullptr;
+      cJSON_ArrayForEach(member, store) { (*expect.store)[member->string] = compact(member); }
+    }
+    expect.started = fields.boolean("started").value_or(true);
+    fields.finish();
+    if (!expect.started && expect.final_state) {
+      fail_at(fields.path_of("final_state"), "only applies to a run that started");
+    }
+  }
+
+  template <class Value, class Read>
+  std::map<std::string, Value> parse_per_state(const cJSON* item, const std::string& path,
+                                               Read read) const {
+    if (!cJSON_IsObject(item)) fail_at(path, "must be an object keyed by state name");
+    std::map<std::string, Value> out;
+    const cJSON* member = nullptr;
+    cJSON_ArrayForEach(member, item) {
+      std::string at = path + "." + member->string;
+      declared(member->string, at);
+      out[member->string] = read(member, at);
+    }
+    return out;
+  }
+
+  std::string file_;
+  Scenario scenario_;
+};
+
+}  // namespace
+
+const Step& TaskSpec::step_for(uint32_t attempt) const {
+  uint64_t remaining = attempt;
+  for (const Step& step : steps) {
+    if (remaining <= step.times) return step;
+    remaining -= step.times;
+  }
+  return steps.back();
+}
+
+bool Expect::checks_error() const {
+  return category || message || message_contains || cause_message || error_state || error_task ||
+         error_attempt;
+}
+
+std::string Scenario::label(int32_t code) const {
+  if (code >= 0 && static_cast<size_t>(code) < states.size()) return states[code];
+  return std::to_string(code);
+}
+
+Scenario load_scenario(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(path + ": cannot be read");
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  std::string text = buffer.str();
+  JsonPtr root(cJSON_ParseWithLength(text.data(), text.size()));
+  if (!root) throw std::runtime_error(path + ": is not valid JSON");
+  Scenario scenario = Parser(path).parse(root.get());
+  for (char c : scenario.name) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') {
+      throw std::runtime_error(path + ".name: \"" + scenario.name +
+                               "\" may hold only letters, digits and '_'");
+    }
+  }
+  std::string stem = std::filesystem::path(path).stem().string();
+  if (scenario.name != stem) {
+    throw std::runtime_error(path + ".name: \"" + scenario.name + "\" must match the file name");
+  }
+  return scenario;
+}
+
+std::vector<std::string> list_scenarios(const std::string& dir) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_regular_file() && entry.path().extension() == ".json") {
+      files.push_back(entry.path().string());
+    }
+  }
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+std::optional<cano_status> status_from_name(const std::string& name) {
+  // The library is the authority on the spelling: ask it for every code in the range it uses.
+  for (cano_status status = -128; status <= CANO_PENDING; ++status) {
+    if (name == cano_status_name(status) && name != "UNKNOWN") return status;
+  }
+  return std::nullopt;
+}
+
+bool json_equal(const std::string& a, const std::string& b) {
+  JsonPtr left(cJSON_Parse(a.c_str()));
+  JsonPtr right(cJSON_Parse(b.c_str()));
+  return left && right && cJSON_Compare(left.get(), right.get(), 1) != 0;
+}
+
+}  // namespace conformance

@@ -1,0 +1,120 @@
+// The conformance suite's scenario model: a JSON scenario file (see README.md) parsed into plain
+// structs, so that the runner and the comparison never touch cJSON. Public headers only.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cano/cano.h"
+
+namespace conformance {
+
+// A state as a scenario names it: a declared name, or an integer for an undeclared code. The
+// parser resolves names to their codes (the index in "states"), so `code` is always valid.
+struct StateRef {
+  int32_t code = 0;
+  std::optional<std::string> name;  // set when the scenario gave a name
+};
+
+struct RetrySpec {
+  std::string kind = "none";  // "none", "fixed", "exponential" or "default"
+  uint32_t max_retries = 0;
+  uint64_t delay_ms = 0;
+  double multiplier = 0.0;
+  uint64_t max_delay_ms = 0;
+  double jitter = 0.0;
+};
+
+enum class StepKind {
+  kGoto,
+  kFail,
+  kBlock,
+  kStorePut,
+  kStoreGet,
+  kStoreAppend,
+  kStoreGetBytes,
+  kResourceGet,
+};
+
+struct Step {
+  StepKind kind = StepKind::kGoto;
+  uint32_t times = 1;
+  int32_t next = 0;  // goto's "state", or the store and resource steps' "then"
+  cano_status code = CANO_E_TASK_EXECUTION;  // fail
+  std::string message = "fail";              // fail
+  std::string key;                           // store and resource steps
+  std::string json;                          // store_put, store_append: compact JSON text
+  std::string type;                          // resource_get
+};
+
+struct TaskSpec {
+  cano_task_mode mode = CANO_TASK_INLINE;
+  std::optional<std::string> name;
+  RetrySpec retry;
+  uint64_t attempt_timeout_ms = 0;
+  std::vector<Step> steps;
+
+  // The step that serves the n-th attempt (1-based) counted across every entry into the state.
+  const Step& step_for(uint32_t attempt) const;
+};
+
+struct ResourceSpec {
+  std::string key;
+  bool setup_ok = true;
+  bool teardown_ok = true;
+  std::optional<std::string> message;
+};
+
+// Each expectation is optional: only present fields are checked. A nested optional tells
+// "absent" (not checked) from "null" (checked to be missing).
+struct Expect {
+  std::optional<std::string> status;
+  std::optional<std::string> category;
+  std::optional<std::string> message;
+  std::optional<std::vector<std::string>> message_contains;
+  std::optional<std::optional<std::string>> cause_message;
+  std::optional<std::optional<StateRef>> error_state;
+  std::optional<std::optional<std::string>> error_task;
+  std::optional<uint32_t> error_attempt;
+  std::optional<StateRef> final_state;
+  std::optional<std::vector<std::string>> trail;
+  std::optional<std::map<std::string, uint32_t>> attempts;
+  std::optional<std::map<std::string, std::vector<uint64_t>>> attempt_times_ms;
+  std::optional<std::vector<std::string>> resource_events;
+  std::optional<std::map<std::string, std::string>> store;  // key -> compact JSON text
+  bool started = true;
+
+  // True when any field that describes the error is present.
+  bool checks_error() const;
+};
+
+struct Scenario {
+  std::string name;
+  std::vector<std::string> states;
+  StateRef initial;
+  std::vector<int32_t> exit_states;
+  uint64_t timeout_ms = 0;
+  std::vector<ResourceSpec> resources;
+  std::map<int32_t, TaskSpec> tasks;  // by state code
+  Expect expect;
+
+  // The name of a state code, or the code as text for an undeclared one.
+  std::string label(int32_t code) const;
+};
+
+// Parses a scenario file. Throws std::runtime_error naming the file and the offending field.
+Scenario load_scenario(const std::string& path);
+
+// The scenario files of a directory, sorted by name.
+std::vector<std::string> list_scenarios(const std::string& dir);
+
+// The status whose cano_status_name is `name`; nullopt for a name the library does not know.
+std::optional<cano_status> status_from_name(const std::string& name);
+
+// True when two JSON texts parse to equal values.
+bool json_equal(const std::string& a, const std::string& b);
+
+}  // namespace conformance
