@@ -133,7 +133,13 @@ void TaskExecution::dispatch_worker() {
 void TaskExecution::run_worker_body(void* arg) {
   auto* ctx = static_cast<cano_task_ctx*>(arg);
   const cano_task_options& options = ctx->task->options;
-  ctx->body_status = options.run(ctx, options.user_data);
+  // An attempt abandoned while it waited for a worker (a split that ended, a cancelled run) is
+  // not started at all: its result would be discarded anyway.
+  if (ctx->cancelled.load(std::memory_order_acquire)) {
+    ctx->body_status = CANO_E_CANCELLED;
+  } else {
+    ctx->body_status = options.run(ctx, options.user_data);
+  }
   ctx->engine->post(&TaskExecution::on_worker_done, ctx);
 }
 
@@ -182,8 +188,9 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
     engine_->arm(poll_timer_, ctx.poll_delay_ms);
     return Next::kWait;
   }
+  // A fatal failure is cano's panic: it leaves the poll loop too, whatever the error policy.
   if (status < 0 && task_->poll && task_->poll_policy == CANO_POLL_RETRY_ON_ERROR &&
-      ++poll_errors_ <= task_->poll_max_errors) {
+      !(ctx.has_failure && ctx.fatal) && ++poll_errors_ <= task_->poll_max_errors) {
     return Next::kInvokeAgain;
   }
   if (status == CANO_OK) {
