@@ -41,6 +41,16 @@ cano_resource_options cano_go_resource_options_init(void) {
   return options;
 }
 
+cano_join_options cano_go_join_options_init(void) {
+  cano_join_options options = CANO_JOIN_OPTIONS_INIT;
+  return options;
+}
+
+cano_poll_options cano_go_poll_options_init(void) {
+  cano_poll_options options = CANO_POLL_OPTIONS_INIT;
+  return options;
+}
+
 cano_status cano_go_task_shim(cano_task_ctx *ctx, void *user_data) {
   return canoGoTaskRun(ctx, cano_go_slot_handle(user_data));
 }

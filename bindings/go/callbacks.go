@@ -3,8 +3,8 @@ package cano
 // The Go functions libcano calls back, through the shims in callbacks.c. Each one runs on a
 // thread the engine owns (the loop thread or a worker) or on the thread of the API call that
 // triggered it, and none of them lets a panic unwind into C: a panic in a task body becomes the
-// task's failure, a panic in a resource hook becomes the hook's error, and a panic anywhere
-// else is reported to the log handler.
+// task's fatal failure (never retried, as in cano), a panic in a resource hook becomes the
+// hook's error, and a panic anywhere else is reported to the log handler.
 
 /*
 #include "cano_go.h"
@@ -12,6 +12,7 @@ package cano
 import "C"
 
 import (
+	"errors"
 	"runtime/cgo"
 	"unsafe"
 )
@@ -30,13 +31,15 @@ func canoGoHandleDelete(handle C.uintptr_t) {
 
 //export canoGoTaskRun
 func canoGoTaskRun(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_status) {
+	var entry *taskEntry
 	defer func() {
 		if r := recover(); r != nil {
-			status = failTask(ctx, CodeTaskExecution, panicMessage(r))
+			// As in cano, a panic is never retried: it fails the task at once.
+			status = failTask(ctx, CodeTaskExecution, entry.panicMessage(r), true)
 		}
 	}()
-	entry := cgo.Handle(handle).Value().(*taskEntry)
-	tc := &TaskContext{async: entry.mode == Async}
+	entry = cgo.Handle(handle).Value().(*taskEntry)
+	tc := &TaskContext{async: entry.mode == Async, branch: entry.branch}
 	tc.set(ctx)
 	defer tc.set(nil)
 	next, err := entry.run(tc)
@@ -45,15 +48,26 @@ func canoGoTaskRun(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_stat
 	}
 	if err != nil {
 		code, message := failureOf(err, CodeTaskExecution)
-		return failTask(ctx, code, message)
+		return failTask(ctx, code, message, errors.Is(err, ErrFatal))
+	}
+	if tc.pollAgain {
+		return C.cano_task_ctx_poll_again(ctx, C.uint64_t(durationMS(tc.pollDelay)))
+	}
+	if entry.branch {
+		// A branch succeeds by returning CANO_OK; a next state would be ignored.
+		return C.CANO_OK
 	}
 	return C.cano_task_ctx_next(ctx, C.int32_t(next))
 }
 
-// failTask records a failure on the attempt and returns its status.
-func failTask(ctx *C.cano_task_ctx, code Code, message string) C.cano_status {
+// failTask records a failure on the attempt and returns its status; a fatal failure ends the
+// task's retries at once (cano_task_ctx_fail_fatal).
+func failTask(ctx *C.cano_task_ctx, code Code, message string, fatal bool) C.cano_status {
 	text := C.CString(message)
 	defer C.free(unsafe.Pointer(text))
+	if fatal {
+		return C.cano_task_ctx_fail_fatal(ctx, C.cano_status(code), text)
+	}
 	return C.cano_task_ctx_fail(ctx, C.cano_status(code), text)
 }
 

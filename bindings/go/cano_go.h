@@ -43,6 +43,8 @@ void cano_go_slot_free(void *slot);
 cano_engine_options cano_go_engine_options_init(void);
 cano_task_options cano_go_task_options_init(void);
 cano_resource_options cano_go_resource_options_init(void);
+cano_join_options cano_go_join_options_init(void);
+cano_poll_options cano_go_poll_options_init(void);
 
 /* The shims: the C functions the library calls, each forwarding to a Go export. */
 cano_status cano_go_task_shim(cano_task_ctx *ctx, void *user_data);

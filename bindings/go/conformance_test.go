@@ -182,8 +182,18 @@ type confScenario struct {
 	exitStates []int32
 	timeoutMS  uint64
 	resources  []confResource
-	tasks      map[int32]*confTask
+	tasks      map[int32]*confTask  // by state code
+	splits     map[int32]*confSplit // by state code; a state is in at most one of the maps
 	expect     confExpect
+}
+
+// confSplit is a split state's entry.
+type confSplit struct {
+	strategy  JoinStrategy
+	timeoutMS uint64
+	joinState stateRef
+	bulkhead  uint64
+	branches  []*confTask
 }
 
 type confResource struct {
@@ -202,7 +212,10 @@ type confRetry struct {
 	jitter     float64
 }
 
+// confTask is a state's task (of any kind) or a split branch.
 type confTask struct {
+	kind             string // "task", "router" or "poll"; "task" for a branch
+	poll             *PollPolicy
 	mode             Mode
 	name             *string
 	retry            confRetry
@@ -211,14 +224,18 @@ type confTask struct {
 }
 
 type confStep struct {
-	kind    string
-	times   uint64
-	next    int32
-	code    Code
-	message string
-	key     string
-	json    string
-	typ     string
+	kind      string
+	times     uint64
+	next      int32
+	code      Code
+	message   string
+	key       string
+	json      string
+	typ       string
+	fatal     bool          // fail: cano_task_ctx_fail_fatal
+	readSplit bool          // goto: record the split result first
+	delay     time.Duration // pending
+	value     *string       // succeed: the branch's value
 }
 
 // nullable is an expectation that may be absent, null, or a value.
@@ -242,6 +259,7 @@ type confExpect struct {
 	attemptTimes    map[string][]uint64
 	resourceEvents  []string
 	store           map[string]string
+	splitSeen       *[]*[]string // null entries are nil
 	started         bool
 }
 
@@ -296,7 +314,7 @@ func parseScenario(data []byte, file string) (sc *confScenario, err error) {
 			err = se
 		}
 	}()
-	sc = &confScenario{tasks: map[int32]*confTask{}}
+	sc = &confScenario{tasks: map[int32]*confTask{}, splits: map[int32]*confSplit{}}
 	top := newFields(data, file)
 	sc.name = top.requiredStr("name")
 	if !scenarioName.MatchString(sc.name) {
@@ -339,8 +357,19 @@ func parseScenario(data []byte, file string) (sc *confScenario, err error) {
 	if raw, ok := top.get("tasks"); ok {
 		tasks := newFields(raw, top.at("tasks"))
 		for code, state := range sc.states {
-			if item, ok := tasks.get(state); ok {
-				sc.tasks[int32(code)] = sc.parseTask(item, tasks.at(state))
+			item, ok := tasks.get(state)
+			if !ok {
+				continue
+			}
+			at := tasks.at(state)
+			var probe map[string]json.RawMessage
+			if isKind(item, '{') && json.Unmarshal(item, &probe) == nil && probe["split"] != nil {
+				// A split entry holds "split" only.
+				entry := newFields(item, at)
+				sc.splits[int32(code)] = sc.parseSplit(entry.require("split"), entry.at("split"))
+				entry.finish()
+			} else {
+				sc.tasks[int32(code)] = sc.parseTask(item, at, false)
 			}
 		}
 		tasks.finish()
@@ -364,9 +393,70 @@ func outcomeField(f *fields, key string) bool {
 	return *v == "ok"
 }
 
-func (sc *confScenario) parseTask(raw json.RawMessage, path string) *confTask {
+func (sc *confScenario) parseSplit(raw json.RawMessage, path string) *confSplit {
 	f := newFields(raw, path)
-	task := &confTask{mode: Inline, retry: confRetry{kind: "none"}}
+	split := &confSplit{}
+	count := 0
+	if c := f.unsigned("count", math.MaxUint32); c != nil {
+		count = int(*c)
+	}
+	percentage := 0.0
+	if p := f.number("percentage"); p != nil {
+		percentage = *p
+	}
+	switch strategy := f.requiredStr("strategy"); strategy {
+	case "all":
+		split.strategy = JoinAll()
+	case "any":
+		split.strategy = JoinAny()
+	case "quorum":
+		split.strategy = JoinQuorum(count)
+	case "percentage":
+		split.strategy = JoinPercentage(percentage)
+	case "partial_results":
+		split.strategy = JoinPartialResults(count)
+	case "partial_timeout":
+		split.strategy = JoinPartialTimeout()
+	default:
+		failAt(f.at("strategy"), "must be \"all\", \"any\", \"quorum\", \"percentage\", "+
+			"\"partial_results\" or \"partial_timeout\"")
+	}
+	if t := f.unsigned("timeout_ms", math.MaxUint64); t != nil {
+		split.timeoutMS = *t
+	}
+	split.joinState = sc.stateRef(f.require("join_state"), f.at("join_state"))
+	if b := f.unsigned("bulkhead", math.MaxUint32); b != nil {
+		split.bulkhead = *b
+	}
+	var branches []json.RawMessage
+	decodeAt(f.require("branches"), f.at("branches"), "an array", &branches)
+	for i, b := range branches {
+		split.branches = append(split.branches, sc.parseTask(b, fmt.Sprintf("%s[%d]", f.at("branches"), i), true))
+	}
+	f.finish()
+	return split
+}
+
+// parseTask parses a state's task, or a split branch: branches take no kind and no poll
+// options, and their own step kinds.
+func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool) *confTask {
+	f := newFields(raw, path)
+	task := &confTask{kind: "task", mode: Inline, retry: confRetry{kind: "none"}}
+	if !branch {
+		if k := f.str("kind"); k != nil {
+			if *k != "task" && *k != "router" && *k != "poll" {
+				failAt(f.at("kind"), "must be \"task\", \"router\" or \"poll\"")
+			}
+			task.kind = *k
+		}
+		if raw, ok := f.get("poll"); ok {
+			if task.kind != "poll" {
+				failAt(f.at("poll"), "is for poll tasks only")
+			}
+			policy := parsePoll(raw, f.at("poll"))
+			task.poll = &policy
+		}
+	}
 	if m := f.str("mode"); m != nil {
 		switch *m {
 		case "inline":
@@ -391,7 +481,7 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string) *confTask {
 		failAt(f.at("steps"), "must be a non-empty array")
 	}
 	for i, s := range steps {
-		step := sc.parseStep(s, fmt.Sprintf("%s[%d]", f.at("steps"), i))
+		step := sc.parseStep(s, fmt.Sprintf("%s[%d]", f.at("steps"), i), branch)
 		if step.kind == "block" && task.mode == Inline {
 			failAt(path, "an inline task cannot block")
 		}
@@ -399,6 +489,24 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string) *confTask {
 	}
 	f.finish()
 	return task
+}
+
+func parsePoll(raw json.RawMessage, path string) PollPolicy {
+	f := newFields(raw, path)
+	policy := f.requiredStr("policy")
+	var maxErrors uint64
+	if m := f.unsigned("max_errors", math.MaxUint32); m != nil {
+		maxErrors = *m
+	}
+	f.finish()
+	switch policy {
+	case "fail_fast":
+		return FailFast
+	case "retry_on_error":
+		return RetryOnError(int(maxErrors))
+	}
+	failAt(f.at("policy"), "must be \"fail_fast\" or \"retry_on_error\"")
+	return FailFast
 }
 
 func parseRetry(raw json.RawMessage, path string) confRetry {
@@ -435,9 +543,17 @@ func parseRetry(raw json.RawMessage, path string) confRetry {
 	return r
 }
 
-func (sc *confScenario) parseStep(raw json.RawMessage, path string) confStep {
+func (sc *confScenario) parseStep(raw json.RawMessage, path string, branch bool) confStep {
 	f := newFields(raw, path)
 	step := confStep{kind: f.requiredStr("do"), times: 1}
+	// A branch takes succeed, fail and block; a state's task every kind but succeed.
+	branchKind := step.kind == "succeed" || step.kind == "fail" || step.kind == "block"
+	if branch && !branchKind {
+		failAt(f.at("do"), "%q is no step kind of a split branch", step.kind)
+	}
+	if !branch && step.kind == "succeed" {
+		failAt(f.at("do"), "%q is a step kind of split branches only", step.kind)
+	}
 	if t := f.unsigned("times", math.MaxUint32); t != nil {
 		if *t == 0 {
 			failAt(f.at("times"), "must be at least 1")
@@ -448,6 +564,17 @@ func (sc *confScenario) parseStep(raw json.RawMessage, path string) confStep {
 	switch step.kind {
 	case "goto":
 		step.next = then("state")
+		if b := f.boolean("read_split"); b != nil {
+			step.readSplit = *b
+		}
+	case "succeed":
+		step.value = f.str("value")
+	case "pending":
+		d := f.unsigned("delay_ms", math.MaxInt64/uint64(time.Millisecond))
+		if d == nil {
+			failAt(f.at("delay_ms"), "is required")
+		}
+		step.delay = time.Duration(*d) * time.Millisecond
 	case "fail":
 		name := "TASK_EXECUTION"
 		if c := f.str("code"); c != nil {
@@ -461,6 +588,9 @@ func (sc *confScenario) parseStep(raw json.RawMessage, path string) confStep {
 		step.message = "fail"
 		if m := f.str("message"); m != nil {
 			step.message = *m
+		}
+		if b := f.boolean("fatal"); b != nil {
+			step.fatal = *b
 		}
 	case "block":
 	case "store_put", "store_append":
@@ -530,7 +660,7 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 		e.attempts = map[string]uint64{}
 		for key, v := range m.members {
 			m.read[key] = true
-			sc.declared(key, m.at(key))
+			sc.attemptKey(key, m.at(key))
 			e.attempts[key] = toUnsigned(v, m.at(key), math.MaxUint32)
 		}
 	}
@@ -539,7 +669,7 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 		e.attemptTimes = map[string][]uint64{}
 		for key, v := range m.members {
 			m.read[key] = true
-			sc.declared(key, m.at(key))
+			sc.attemptKey(key, m.at(key))
 			var list []json.RawMessage
 			decodeAt(v, m.at(key), "an array of integers", &list)
 			times := []uint64{}
@@ -558,6 +688,9 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 			e.store[key] = compactJSON(v, m.at(key))
 		}
 	}
+	if raw, ok := f.get("split_seen"); ok {
+		e.splitSeen = parseSplitSeen(raw, f.at("split_seen"))
+	}
 	e.started = true
 	if b := f.boolean("started"); b != nil {
 		e.started = *b
@@ -566,6 +699,46 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 	if !e.started && e.finalState != nil {
 		failAt(f.at("final_state"), "only applies to a run that started")
 	}
+}
+
+func parseSplitSeen(raw json.RawMessage, path string) *[]*[]string {
+	const shape = "an array whose entries are null or arrays of strings"
+	var entries []json.RawMessage
+	decodeAt(raw, path, shape, &entries)
+	out := []*[]string{}
+	for i, entry := range entries {
+		if isNull(entry) {
+			out = append(out, nil)
+			continue
+		}
+		texts := []string{}
+		decodeAt(entry, fmt.Sprintf("%s[%d]", path, i), shape, &texts)
+		out = append(out, &texts)
+	}
+	return &out
+}
+
+// branchKey is where branch index of split state code is counted: "F[i]".
+func (sc *confScenario) branchKey(code int32, index int) string {
+	return fmt.Sprintf("%s[%d]", sc.label(code), index)
+}
+
+// attemptKey checks a key of attempts or attempt_times_ms: a declared state, or "F[i]" for
+// branch i of split state F.
+func (sc *confScenario) attemptKey(key, path string) {
+	for code, split := range sc.splits {
+		for i := range split.branches {
+			if key == sc.branchKey(code, i) {
+				return
+			}
+		}
+	}
+	for _, s := range sc.states {
+		if s == key {
+			return
+		}
+	}
+	failAt(path, "%q is neither a state in \"states\" nor a split branch \"F[i]\"", key)
 }
 
 // ---- running a scenario ---------------------------------------------------------------------
@@ -612,12 +785,24 @@ type confRun struct {
 	running atomic.Int64 // worker bodies running that are not block steps
 	starts  atomic.Uint64
 
-	mu       sync.Mutex
-	trail    []string
-	attempts map[int32]uint64
-	times    map[int32][]uint64
-	events   []string
-	problems []string
+	mu        sync.Mutex
+	trail     []string
+	attempts  map[string]uint64 // body calls, by confBinding.key
+	times     map[string][]uint64
+	events    []string
+	splitSeen []*[]string
+	problems  []string
+	// The previous body call of the run, for the poll trail rule.
+	lastKey     string
+	lastAttempt int
+}
+
+// confBinding is what a registered body knows about itself.
+type confBinding struct {
+	state  int32  // the state, or the split state of a branch
+	key    string // where its calls are counted: the state's name, or "F[i]"
+	task   *confTask
+	branch bool
 }
 
 func (run *confRun) addEvent(e string) {
@@ -632,33 +817,112 @@ func (run *confRun) problem(format string, args ...any) {
 	run.problems = append(run.problems, fmt.Sprintf(format, args...))
 }
 
-// stepFor returns the step serving the attempt-th attempt (1-based, over every entry).
-func (t *confTask) stepFor(attempt uint64) confStep {
+// stepFor returns the step serving the call-th body call (1-based, over every entry).
+func (t *confTask) stepFor(call uint64) confStep {
 	for _, s := range t.steps {
-		if attempt <= s.times {
+		if call <= s.times {
 			return s
 		}
-		attempt -= s.times
+		call -= s.times
 	}
 	return t.steps[len(t.steps)-1]
 }
 
-// perform runs a step that is not block: the next state, or the failure.
-func (run *confRun) perform(ctx *TaskContext, step confStep) (confState, error) {
+// noteTrail applies README.md's trail rules to a body call with attempt; holds run.mu.
+func (run *confRun) noteTrail(b *confBinding, attempt int) {
+	label := run.sc.label(b.state)
+	if attempt == 1 {
+		switch {
+		case b.branch:
+			// A split state enters the trail once per entry.
+			if len(run.trail) == 0 || run.trail[len(run.trail)-1] != label {
+				run.trail = append(run.trail, label)
+			}
+		case b.task.kind == "poll":
+			// Once per attempt 1: its calls that follow its own attempt-1 call are one wait.
+			if !(run.lastKey == b.key && run.lastAttempt == 1) {
+				run.trail = append(run.trail, label)
+			}
+		default:
+			run.trail = append(run.trail, label)
+		}
+	}
+	run.lastKey, run.lastAttempt = b.key, attempt
+}
+
+// recordSplit notes what the split result shows, for split_seen.
+func (run *confRun) recordSplit(ctx *TaskContext) {
+	var seen *[]string
+	if result := ctx.SplitResult(); result != nil {
+		texts := []string{}
+		for _, branch := range result.Branches {
+			switch branch.Status {
+			case BranchSucceeded:
+				if branch.Value == nil {
+					texts = append(texts, "succeeded")
+				} else {
+					texts = append(texts, "succeeded:"+string(branch.Value))
+				}
+			case BranchFailed:
+				if branch.Err == nil {
+					texts = append(texts, "failed:<no error object>")
+				} else {
+					texts = append(texts, "failed:"+branch.Err.Message)
+				}
+			case BranchCancelled:
+				texts = append(texts, "cancelled")
+			default:
+				texts = append(texts, "<unknown branch status>")
+			}
+		}
+		seen = &texts
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.splitSeen = append(run.splitSeen, seen)
+}
+
+// confResult is how a body call ends, before its mode finishes the attempt.
+type confResult struct {
+	next    confState
+	err     error
+	pending bool // pending step: poll again after delay
+	delay   time.Duration
+	value   []byte // succeed step: the branch's value, or nil
+	handled bool   // an async call completed (or will never complete) through its token
+}
+
+// perform runs a step that is not block.
+func (run *confRun) perform(ctx *TaskContext, step confStep) confResult {
 	switch step.kind {
 	case "goto":
-		return confState(step.next), nil
+		if step.readSplit {
+			run.recordSplit(ctx)
+		}
+		return confResult{next: confState(step.next)}
 	case "fail":
-		return 0, NewError(step.code, step.message)
+		err := error(NewError(step.code, step.message))
+		if step.fatal {
+			err = Fatal(err)
+		}
+		return confResult{err: err}
+	case "pending":
+		return confResult{pending: true, delay: step.delay}
+	case "succeed":
+		var value []byte
+		if step.value != nil {
+			value = append([]byte{}, *step.value...)
+		}
+		return confResult{value: value}
 	case "resource_get":
 		if _, err := ctx.Resources().GetWithTag(step.key, step.typ); err != nil {
-			return 0, err
+			return confResult{err: err}
 		}
-		return confState(step.next), nil
+		return confResult{next: confState(step.next)}
 	}
 	store, err := ctx.Store("store")
 	if err != nil {
-		return 0, err
+		return confResult{err: err}
 	}
 	switch step.kind {
 	case "store_put":
@@ -670,72 +934,143 @@ func (run *confRun) perform(ctx *TaskContext, step confStep) (confState, error) 
 	case "store_get_bytes":
 		_, err = store.GetBytes(step.key)
 	default:
-		return 0, NewError(CodeInternal, "the runner has no step "+step.kind)
+		return confResult{err: NewError(CodeInternal, "the runner has no step "+step.kind)}
 	}
 	if err != nil {
-		return 0, err // a *Error: the attempt fails with its code and message
+		return confResult{err: err} // a *Error: the attempt fails with its code and message
 	}
-	return confState(step.next), nil
+	return confResult{next: confState(step.next)}
 }
 
-// body is the task body of state, in the task's mode.
-func (run *confRun) body(state int32, task *confTask) func(*TaskContext) (confState, error) {
-	return func(ctx *TaskContext) (confState, error) {
-		worker := task.mode == Worker
-		// Counted from the start, so that the driver never advances the clock under a body
-		// about to choose; a block step is uncounted again below, as it waits for a timer.
-		if worker {
-			run.running.Add(1)
-		}
-		run.starts.Add(1)
-		run.mu.Lock()
-		run.attempts[state]++
-		run.times[state] = append(run.times[state], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
-		if ctx.Attempt() == 1 {
-			run.trail = append(run.trail, run.sc.label(state))
-		}
-		step := task.stepFor(run.attempts[state])
-		run.mu.Unlock()
+// call is one body call of b, in its mode: what README.md prescribes up to the point where the
+// kind of task (task, router, poll, branch) turns the result into its return values.
+func (run *confRun) call(ctx *TaskContext, b *confBinding) confResult {
+	worker := b.task.mode == Worker
+	// Counted from the start, so that the driver never advances the clock under a body about
+	// to choose; a block step is uncounted again below, as it waits for a timer.
+	if worker {
+		run.running.Add(1)
+	}
+	run.starts.Add(1)
+	run.mu.Lock()
+	run.attempts[b.key]++
+	run.times[b.key] = append(run.times[b.key], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
+	run.noteTrail(b, ctx.Attempt())
+	step := b.task.stepFor(run.attempts[b.key])
+	run.mu.Unlock()
 
-		if step.kind == "block" {
-			if worker {
-				run.running.Add(-1)
-				giveUp := time.Now().Add(60 * time.Second)
-				for !ctx.Cancelled() {
-					if time.Now().After(giveUp) {
-						run.problem("a blocked worker body was never cancelled")
-						break
-					}
-					time.Sleep(time.Millisecond)
-				}
-				return 0, NewError(CodeTaskExecution, "cancelled")
-			}
-			_, err := Later[confState](ctx) // async: pending, and never completed
-			return 0, err
-		}
-		next, err := run.perform(ctx, step)
-		if task.mode == Async {
-			// The completion comes inside the body (README.md), so it is queued to the loop by
-			// the time the body returns and never races with the clock.
-			done, lerr := Later[confState](ctx)
-			if lerr != nil {
-				return 0, lerr
-			}
-			if err != nil {
-				err = done.Fail(err)
-			} else {
-				err = done.Complete(next)
-			}
-			if err != nil {
-				run.problem("completing an async attempt of %s: %v", run.sc.label(state), err)
-			}
-			return 0, nil
-		}
+	if step.kind == "block" {
 		if worker {
 			run.running.Add(-1)
+			giveUp := time.Now().Add(60 * time.Second)
+			for !ctx.Cancelled() {
+				if time.Now().After(giveUp) {
+					run.problem("a blocked worker body was never cancelled")
+					break
+				}
+				time.Sleep(time.Millisecond)
+			}
+			return confResult{err: NewError(CodeTaskExecution, "cancelled")}
 		}
-		return next, err
+		// async: pending, and never completed
+		var err error
+		if b.branch {
+			_, err = LaterBranch(ctx)
+		} else {
+			_, err = Later[confState](ctx)
+		}
+		return confResult{err: err, handled: err == nil}
 	}
+	res := run.perform(ctx, step)
+	// An async body completes inside the call (README.md), so the completion is queued to the
+	// loop by the time the body returns and never races with the clock. A pending step and a
+	// fatal failure are returned directly in every mode: there is no fatal completion.
+	if b.task.mode == Async && !res.pending && !errors.Is(res.err, ErrFatal) {
+		var err error
+		if b.branch {
+			if res.value != nil {
+				if err = ctx.SetValue(res.value); err != nil {
+					run.problem("setting the value of %s: %v", b.key, err)
+				}
+			}
+			done, lerr := LaterBranch(ctx)
+			switch {
+			case lerr != nil:
+				return confResult{err: lerr}
+			case res.err != nil:
+				err = done.Fail(res.err)
+			default:
+				err = done.Succeed()
+			}
+		} else {
+			done, lerr := Later[confState](ctx)
+			switch {
+			case lerr != nil:
+				return confResult{err: lerr}
+			case res.err != nil:
+				err = done.Fail(res.err)
+			default:
+				err = done.Complete(res.next)
+			}
+		}
+		if err != nil {
+			run.problem("completing an async attempt of %s: %v", b.key, err)
+		}
+		return confResult{handled: true}
+	}
+	if worker {
+		run.running.Add(-1)
+	}
+	return res
+}
+
+// taskBody is the body of a task or router.
+func (run *confRun) taskBody(b *confBinding) func(*TaskContext) (confState, error) {
+	return func(ctx *TaskContext) (confState, error) {
+		res := run.call(ctx, b)
+		if res.pending {
+			// A pending step in a task that is not a poll task: the library fails the attempt
+			// ("... not registered as a poll task"). The public API cannot say it; the runner
+			// sets what Pending sets.
+			ctx.pollAgain, ctx.pollDelay = true, res.delay
+		}
+		return res.next, res.err
+	}
+}
+
+// pollBody is the body of a poll task.
+func (run *confRun) pollBody(b *confBinding) PollFunc[confState] {
+	return func(ctx *TaskContext) (PollResult[confState], error) {
+		res := run.call(ctx, b)
+		if res.err != nil {
+			return PollResult[confState]{}, res.err
+		}
+		if res.pending {
+			return Pending[confState](res.delay), nil
+		}
+		return Ready(res.next), nil
+	}
+}
+
+// branchBody is the body of a split branch.
+func (run *confRun) branchBody(b *confBinding) func(*TaskContext) ([]byte, error) {
+	return func(ctx *TaskContext) ([]byte, error) {
+		res := run.call(ctx, b)
+		if res.handled {
+			return nil, nil
+		}
+		return res.value, res.err
+	}
+}
+
+// confTaskOptions are the options of a task or branch.
+func confTaskOptions(task *confTask) []TaskOption {
+	opts := []TaskOption{WithMode(task.mode), WithRetry(confRetryPolicy(task.retry)),
+		WithAttemptTimeout(time.Duration(task.attemptTimeoutMS) * time.Millisecond)}
+	if task.name != nil {
+		opts = append(opts, WithName(*task.name))
+	}
+	return opts
 }
 
 func confRetryPolicy(r confRetry) Retry {
@@ -762,7 +1097,7 @@ type confOutcome struct {
 func runScenario(t *testing.T, sc *confScenario) {
 	names := append([]string(nil), sc.states...)
 	confNames.Store(&names)
-	run := &confRun{sc: sc, attempts: map[int32]uint64{}, times: map[int32][]uint64{}}
+	run := &confRun{sc: sc, attempts: map[string]uint64{}, times: map[string][]uint64{}}
 
 	engine, err := NewEngine(WithManualClock(0), WithRandomSeed(1), WithWorkers(2))
 	must(t, err)
@@ -789,20 +1124,47 @@ func runScenario(t *testing.T, sc *confScenario) {
 	for code := range sc.states {
 		must(t, wf.AddStates(confState(code)))
 	}
-	codes := make([]int, 0, len(sc.tasks))
+	codes := make([]int, 0, len(sc.tasks)+len(sc.splits))
 	for code := range sc.tasks {
+		codes = append(codes, int(code))
+	}
+	for code := range sc.splits {
 		codes = append(codes, int(code))
 	}
 	sort.Ints(codes)
 	for _, c := range codes {
 		code := int32(c)
-		task := sc.tasks[code]
-		opts := []TaskOption{WithMode(task.mode), WithRetry(confRetryPolicy(task.retry)),
-			WithAttemptTimeout(time.Duration(task.attemptTimeoutMS) * time.Millisecond)}
-		if task.name != nil {
-			opts = append(opts, WithName(*task.name))
+		if split := sc.splits[code]; split != nil {
+			branches := make([]Branch, len(split.branches))
+			for i, task := range split.branches {
+				b := &confBinding{state: code, key: sc.branchKey(code, i), task: task, branch: true}
+				branches[i] = NewBranch(run.branchBody(b), confTaskOptions(task)...)
+			}
+			var opts []SplitOption
+			if split.timeoutMS > 0 {
+				opts = append(opts, WithSplitTimeout(time.Duration(split.timeoutMS)*time.Millisecond))
+			}
+			if split.bulkhead > 0 { // 0 is the C default, no limit; WithBulkhead(0) is cano's error
+				opts = append(opts, WithBulkhead(int(split.bulkhead)))
+			}
+			must(t, wf.RegisterSplit(confState(code), branches, split.strategy,
+				confState(split.joinState.code), opts...))
+			continue
 		}
-		must(t, wf.RegisterFunc(confState(code), run.body(code, task), opts...))
+		task := sc.tasks[code]
+		b := &confBinding{state: code, key: sc.label(code), task: task}
+		opts := confTaskOptions(task)
+		switch task.kind {
+		case "router":
+			must(t, wf.RegisterRouter(confState(code), run.taskBody(b), opts...))
+		case "poll":
+			if task.poll != nil {
+				opts = append(opts, WithPollPolicy(*task.poll))
+			}
+			must(t, wf.RegisterPoll(confState(code), run.pollBody(b), opts...))
+		default:
+			must(t, wf.RegisterFunc(confState(code), run.taskBody(b), opts...))
+		}
 	}
 	for _, code := range sc.exitStates {
 		must(t, wf.AddExitState(confState(code)))
@@ -943,17 +1305,19 @@ func checkExpectations(t *testing.T, sc *confScenario, run *confRun, store *Memo
 	if e.trail != nil && !equalStrings(run.trail, e.trail) {
 		t.Errorf("trail = %q, want %q", run.trail, e.trail)
 	}
-	for name, want := range e.attempts {
-		code := sc.declared(name, "attempts")
-		if run.attempts[code] != want {
-			t.Errorf("attempts[%s] = %d, want %d", name, run.attempts[code], want)
+	for key, want := range e.attempts {
+		if run.attempts[key] != want {
+			t.Errorf("attempts[%s] = %d, want %d", key, run.attempts[key], want)
 		}
 	}
 	for name, want := range e.attemptTimes {
-		got := run.times[sc.declared(name, "attempt_times_ms")]
+		got := run.times[name]
 		if len(got) != len(want) || (len(got) > 0 && !reflect.DeepEqual(got, want)) {
 			t.Errorf("attempt_times_ms[%s] = %v, want %v", name, got, want)
 		}
+	}
+	if e.splitSeen != nil && showSplitSeen(run.splitSeen) != showSplitSeen(*e.splitSeen) {
+		t.Errorf("split_seen = %s, want %s", showSplitSeen(run.splitSeen), showSplitSeen(*e.splitSeen))
 	}
 	if e.resourceEvents != nil && !equalStrings(run.events, e.resourceEvents) {
 		t.Errorf("resource events = %q, want %q", run.events, e.resourceEvents)
@@ -974,6 +1338,18 @@ func checkExpectations(t *testing.T, sc *confScenario, run *confRun, store *Memo
 			t.Errorf("store[%s] = %s, want %s", key, text, want)
 		}
 	}
+}
+
+func showSplitSeen(seen []*[]string) string {
+	parts := make([]string, len(seen))
+	for i, entry := range seen {
+		if entry == nil {
+			parts[i] = "null"
+		} else {
+			parts[i] = fmt.Sprintf("%q", *entry)
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 // conformanceDir is the directory of scenarios.
@@ -1026,6 +1402,20 @@ func TestConformanceParserIsStrict(t *testing.T) {
 		"store_key":          `{"name": "store_key", ` + base + `, "resources": [{"key": "store"}]}`,
 		"bad_name":           `{"name": "bad-name", "states": ["A"], "initial": "A", "expect": {}}`,
 		"file_name_mismatch": `{"name": "other", "states": ["A"], "initial": "A", "expect": {}}`,
+		"unknown_kind":       `{"name": "unknown_kind", ` + base + `, "tasks": {"A": {"kind": "batch", "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"poll_not_poll":      `{"name": "poll_not_poll", ` + base + `, "tasks": {"A": {"kind": "router", "poll": {"policy": "fail_fast"}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"poll_no_policy":     `{"name": "poll_no_policy", ` + base + `, "tasks": {"A": {"kind": "poll", "poll": {"max_errors": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"pending_no_delay":   `{"name": "pending_no_delay", ` + base + `, "tasks": {"A": {"kind": "poll", "steps": [{"do": "pending"}]}}}`,
+		"succeed_in_task":    `{"name": "succeed_in_task", ` + base + `, "tasks": {"A": {"steps": [{"do": "succeed"}]}}}`,
+		"fatal_on_goto":      `{"name": "fatal_on_goto", ` + base + `, "tasks": {"A": {"steps": [{"do": "goto", "state": "B", "fatal": true}]}}}`,
+		"split_extra":        `{"name": "split_extra", ` + base + `, "tasks": {"A": {"mode": "inline", "split": {"strategy": "all", "join_state": "B", "branches": []}}}}`,
+		"split_no_join":      `{"name": "split_no_join", ` + base + `, "tasks": {"A": {"split": {"strategy": "all", "branches": []}}}}`,
+		"split_strategy":     `{"name": "split_strategy", ` + base + `, "tasks": {"A": {"split": {"strategy": "most", "join_state": "B", "branches": []}}}}`,
+		"branch_goto":        `{"name": "branch_goto", ` + base + `, "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"steps": [{"do": "goto", "state": "B"}]}]}}}}`,
+		"branch_pending":     `{"name": "branch_pending", ` + base + `, "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"steps": [{"do": "pending", "delay_ms": 1}]}]}}}}`,
+		"branch_kind":        `{"name": "branch_kind", ` + base + `, "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"kind": "task", "steps": [{"do": "succeed"}]}]}}}}`,
+		"branch_key_range":   `{"name": "branch_key_range", "states": ["A", "B"], "initial": "A", "exit_states": ["B"], "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"steps": [{"do": "succeed"}]}]}}}, "expect": {"attempts": {"A[1]": 1}}}`,
+		"split_seen_shape":   `{"name": "split_seen_shape", "states": ["A"], "initial": "A", "expect": {"split_seen": [["ok"], 3]}}`,
 	} {
 		if _, err := parseScenario([]byte(body), name+".json"); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -1038,5 +1428,26 @@ func TestConformanceParserIsStrict(t *testing.T) {
 	must(t, err)
 	if step := sc.tasks[0].steps[0]; step.json != `{"a":[1,2]}` || step.times != 2 || step.next != 1 {
 		t.Fatalf("parsed step = %+v", step)
+	}
+	split := `{"name": "split", "states": ["F", "J", "P", "D"], "initial": "F", "exit_states": ["D"], "tasks": {
+		"F": {"split": {"strategy": "quorum", "count": 2, "timeout_ms": 50, "join_state": "J", "bulkhead": 1,
+			"branches": [{"mode": "async", "steps": [{"do": "succeed", "value": ""}]}, {"steps": [{"do": "fail", "fatal": true}]}]}},
+		"J": {"kind": "router", "steps": [{"do": "goto", "state": "P", "read_split": true}]},
+		"P": {"kind": "poll", "poll": {"policy": "retry_on_error"}, "steps": [{"do": "pending", "delay_ms": 5}, {"do": "goto", "state": "D"}]}},
+		"expect": {"attempts": {"F[0]": 1, "F[1]": 1, "J": 1}, "attempt_times_ms": {"F[1]": [0]}, "split_seen": [null, ["succeeded:"]]}}`
+	sc, err = parseScenario([]byte(split), "split.json")
+	must(t, err)
+	f := sc.splits[0]
+	if f == nil || f.strategy.String() != "Quorum(2)" || f.timeoutMS != 50 || f.bulkhead != 1 || f.joinState.code != 1 ||
+		len(f.branches) != 2 || f.branches[0].mode != Async || *f.branches[0].steps[0].value != "" ||
+		!f.branches[1].steps[0].fatal {
+		t.Fatalf("parsed split = %+v", f)
+	}
+	if j, p := sc.tasks[1], sc.tasks[2]; j.kind != "router" || !j.steps[0].readSplit || p.kind != "poll" ||
+		p.poll == nil || p.poll.String() != "RetryOnError { max_errors: 0 }" || p.steps[0].delay != 5*time.Millisecond {
+		t.Fatalf("parsed tasks = %+v, %+v", j, p)
+	}
+	if seen := showSplitSeen(*sc.expect.splitSeen); seen != `[null, ["succeeded:"]]` {
+		t.Fatalf("split_seen = %s", seen)
 	}
 }

@@ -33,7 +33,16 @@
 // caller and released with Close; every doc comment says which goroutines may call a method.
 // Task bodies run on threads the engine owns: Worker bodies on its worker pool (they may
 // block), Inline and Async bodies on its loop thread (they must not). A panic in a task body
-// fails the attempt with CodeTaskExecution "panic: <value>"; no panic ever unwinds into C.
+// fails the task with CodeTaskExecution "panic: <value>", never retried (as in cano); no panic
+// ever unwinds into C. A body that returns Fatal(err) fails its task the same way.
+//
+// # Split states, poll tasks and routers
+//
+// RegisterSplit runs a state's branches in parallel and joins them with a JoinStrategy
+// (JoinAll, JoinAny, JoinQuorum, JoinPercentage, JoinPartialResults, JoinPartialTimeout); the
+// join state's task reads every branch's outcome with TaskContext.SplitResult. RegisterPoll
+// registers a "wait until" task answering Ready(next) or Pending(delay); RegisterRouter a
+// side-effect-free routing task.
 //
 // Go values handed to the library (tasks, resources, stored objects, handlers) are kept alive
 // by runtime/cgo handles, stored in small C allocations that the library's destroy hooks free;

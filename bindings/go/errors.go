@@ -252,10 +252,38 @@ func takeError(status C.cano_status, native *C.cano_error) error {
 	return convertError(native)
 }
 
+// ErrFatal marks a task failure that must not be retried: a task body that returns an error
+// matching it (errors.Is), such as Fatal(err) or fmt.Errorf("...: %w", cano.ErrFatal), fails
+// its task at once, without further attempts and without the RetryExhausted wrapping, as cano
+// treats a panic (cano_task_ctx_fail_fatal). It applies to what a body returns (task, router,
+// poll and branch bodies alike); Completion.Fail cannot fail fatally, as the C ABI's async
+// completion has no fatal form. The run's error itself does not match ErrFatal.
+var ErrFatal = errors.New("cano: fatal task failure")
+
+// Fatal wraps err so that the task body returning it fails fatally (see ErrFatal): err keeps
+// its code and message (a *Error keeps its Code and Message, anything else fails with
+// CodeTaskExecution and err.Error()). Fatal(nil) is nil, so `return s, cano.Fatal(err)` is
+// safe when err may be nil. The result unwraps to err and matches ErrFatal with errors.Is.
+func Fatal(err error) error {
+	if err == nil {
+		return nil
+	}
+	return &fatalError{err: err}
+}
+
+type fatalError struct{ err error }
+
+func (f *fatalError) Error() string        { return f.err.Error() }
+func (f *fatalError) Unwrap() error        { return f.err }
+func (f *fatalError) Is(target error) bool { return target == ErrFatal }
+
 // failureOf maps an error returned by user code to the code and message the library records:
 // a *Error (or an error wrapping one) keeps its code; anything else gets fallback. The message
-// is the *Error's Message when err is one, else err.Error().
+// is the *Error's Message when err is one (or Fatal of one), else err.Error().
 func failureOf(err error, fallback Code) (Code, string) {
+	if f, ok := err.(*fatalError); ok {
+		return failureOf(f.err, fallback)
+	}
 	if e, ok := err.(*Error); ok {
 		return e.Code, e.Message
 	}

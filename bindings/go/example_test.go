@@ -103,3 +103,83 @@ func ExampleMemoryStore() {
 	// [1 2 3] ["first",2]
 	// true true
 }
+
+func ExampleWorkflow_RegisterSplit() {
+	engine, _ := cano.NewEngine()
+	defer engine.Close()
+	wf, _ := cano.NewWorkflow[Light](nil)
+	defer wf.Close()
+	lamp := func(value string, err error) cano.Branch {
+		return cano.NewBranch(func(*cano.TaskContext) ([]byte, error) {
+			if err != nil {
+				return nil, err
+			}
+			return []byte(value), nil
+		}, cano.WithMode(cano.Inline), cano.WithRetry(cano.RetryNone))
+	}
+	// Red checks three lamps at once; two working lamps are enough to go on to Green.
+	_ = wf.RegisterSplit(Red, []cano.Branch{
+		lamp("left ok", nil),
+		lamp("", errors.New("bulb broken")),
+		lamp("right ok", nil),
+	}, cano.JoinQuorum(2), Green, cano.WithSplitTimeout(time.Second))
+	_ = wf.RegisterFunc(Green, func(ctx *cano.TaskContext) (Light, error) {
+		result := ctx.SplitResult()
+		for _, b := range result.Branches {
+			switch b.Status {
+			case cano.BranchSucceeded:
+				fmt.Printf("lamp %d: %s\n", b.Index, b.Value)
+			case cano.BranchFailed:
+				fmt.Printf("lamp %d: %s\n", b.Index, b.Err.Message)
+			}
+		}
+		fmt.Println(result.Succeeded, "of", len(result.Branches), "lamps work")
+		return Off, nil
+	}, cano.WithMode(cano.Inline))
+	_ = wf.AddExitState(Off)
+	final, err := wf.Run(context.Background(), engine, Red)
+	fmt.Println("final", final, err)
+	// Output:
+	// lamp 0: left ok
+	// lamp 1: bulb broken
+	// lamp 2: right ok
+	// 2 of 3 lamps work
+	// final Off <nil>
+}
+
+func ExampleWorkflow_RegisterPoll() {
+	engine, _ := cano.NewEngine(cano.WithManualClock(0))
+	defer engine.Close()
+	wf, _ := cano.NewWorkflow[Light](nil)
+	defer wf.Close()
+	// Yellow waits until the light has been yellow for 3 s, checking every second.
+	_ = wf.RegisterPoll(Yellow, func(ctx *cano.TaskContext) (cano.PollResult[Light], error) {
+		now := ctx.Engine().Now()
+		fmt.Println("poll at", now)
+		if now < 3*time.Second {
+			return cano.Pending[Light](time.Second), nil
+		}
+		return cano.Ready(Red), nil
+	}, cano.WithMode(cano.Inline), cano.WithAttemptTimeout(10*time.Second))
+	_ = wf.AddExitState(Red)
+	done := make(chan Light, 1)
+	_, _ = wf.Start(engine, Yellow, func(r cano.RunResult[Light]) { done <- r.State })
+	for {
+		select {
+		case final := <-done:
+			fmt.Println("final", final)
+			return
+		case <-time.After(time.Millisecond):
+			// The manual clock: move it to the next re-poll once one is due.
+			if next, err := engine.NextDeadline(); err == nil {
+				_ = engine.Advance(next - engine.Now())
+			}
+		}
+	}
+	// Output:
+	// poll at 0s
+	// poll at 1s
+	// poll at 2s
+	// poll at 3s
+	// final Red
+}

@@ -58,8 +58,10 @@ func newRetry(fill func(*C.cano_task_options)) Retry {
 var (
 	// RetryNone is a single attempt (cano's TaskConfig::minimal()).
 	RetryNone = newRetry(func(o *C.cano_task_options) { C.cano_task_options_retry_none(o) })
-	// RetryDefault is cano's TaskConfig::default(): exponential, 3 retries, 100 ms base, x2,
-	// 30 s cap, 10 % jitter. Tasks registered without WithRetry use it.
+	// RetryDefault is the default policy of the task's kind (CANO_RETRY_DEFAULT): for tasks,
+	// routers and split branches cano's TaskConfig::default(), exponential, 3 retries, 100 ms
+	// base, x2, 30 s cap, 10 % jitter (which they use without WithRetry); for poll tasks
+	// TaskConfig::minimal(), one attempt.
 	RetryDefault = newRetry(func(o *C.cano_task_options) { o.retry = C.CANO_RETRY_DEFAULT })
 )
 
@@ -133,6 +135,7 @@ type taskConfig struct {
 	retry          Retry
 	attemptTimeout time.Duration
 	name           string
+	poll           *PollPolicy // WithPollPolicy; poll tasks only
 }
 
 // WithMode sets where the body runs (default Worker). Async needs a body that calls Later, or
@@ -155,8 +158,10 @@ func WithName(name string) TaskOption { return func(c *taskConfig) { c.name = na
 
 // Task is a task body with a Go type: Run reads what it needs through ctx and returns the next
 // state, or an error that fails the attempt. An error that is (or wraps) a *Error keeps its
-// code; any other error fails with CodeTaskExecution and err.Error() as the message. A panic in
-// Run fails the attempt with CodeTaskExecution "panic: <value>" and never reaches C.
+// code; any other error fails with CodeTaskExecution and err.Error() as the message; an error
+// matching ErrFatal (see Fatal) fails the task without further attempts. A panic in Run fails
+// the task with CodeTaskExecution "panic: <value>", never retried (as in cano), and never
+// reaches C.
 //
 // Run is called on the thread its mode names (a worker, or the loop thread), possibly
 // concurrently for concurrent runs, so it must be safe for concurrent use. A task may also
@@ -179,6 +184,19 @@ type AsyncFunc[S State] func(ctx *TaskContext, done *Completion[S])
 type taskEntry struct {
 	mode Mode
 	run  func(ctx *TaskContext) (int32, error)
+	// branch is set for a split branch (index is its position): it succeeds by returning
+	// CANO_OK, and a panic in it is reported as cano reports one in a split task.
+	branch bool
+	index  int
+}
+
+// panicMessage is the failure message of a panic in the entry's body: cano's "panic: <value>",
+// or "panic in split task <index>: <value>" for a split branch.
+func (e *taskEntry) panicMessage(r any) string {
+	if e != nil && e.branch {
+		return fmt.Sprintf("panic in split task %d: %s", e.index, panicValue(r))
+	}
+	return panicMessage(r)
 }
 
 // TaskContext is what a task body receives: the run's resources, the attempt, the run id, the
@@ -194,7 +212,11 @@ type TaskContext struct {
 	// that escaped its call answers like a closed one instead of reaching freed memory.
 	c       unsafe.Pointer // *C.cano_task_ctx, read and written atomically
 	async   bool
+	branch  bool // the body of a split branch
 	pending bool
+	// pollAgain asks the engine to poll again after pollDelay (a poll task's Pending).
+	pollAgain bool
+	pollDelay time.Duration
 }
 
 func (c *TaskContext) ptr() *C.cano_task_ctx {
@@ -242,16 +264,25 @@ func (c *TaskContext) Token() uint64 { return uint64(C.cano_task_ctx_token(c.ptr
 // (its return values are ignored) and the returned Completion finishes the attempt, from any
 // goroutine. Errors: ErrBadState when the task is not registered with Async.
 func Later[S State](c *TaskContext) (*Completion[S], error) {
+	engine, token, err := c.later("Later")
+	if err != nil {
+		return nil, err
+	}
+	return &Completion[S]{engine: engine, token: token}, nil
+}
+
+// later marks the attempt pending and returns what completes it.
+func (c *TaskContext) later(who string) (*Engine, uint64, error) {
 	token := c.Token()
 	if !c.async || token == 0 {
-		return nil, NewError(CodeBadState, "Later needs a task registered with cano.Async")
+		return nil, 0, NewError(CodeBadState, who+" needs a task registered with cano.Async")
 	}
 	engine := c.Engine()
 	if engine == nil {
-		return nil, NewError(CodeBadState, "the task's engine is not a Go engine")
+		return nil, 0, NewError(CodeBadState, "the task's engine is not a Go engine")
 	}
 	c.pending = true
-	return &Completion[S]{engine: engine, token: token}, nil
+	return engine, token, nil
 }
 
 // Completion finishes one async attempt, exactly once. Any goroutine may call its methods, and
@@ -270,6 +301,8 @@ func (d *Completion[S]) Complete(next S) error {
 
 // Fail finishes the attempt with a failure: err's code when it is (or wraps) a *Error, else
 // CodeTaskExecution with err.Error(). A nil err fails with "task failed". Same rules as Complete.
+// The failure is retried as any other: an async completion cannot fail fatally (see ErrFatal);
+// a body that must not be retried returns its Fatal error instead of calling Later.
 func (d *Completion[S]) Fail(err error) error {
 	code, message := CodeTaskExecution, "task failed"
 	if err != nil {
@@ -282,13 +315,16 @@ func (d *Completion[S]) Fail(err error) error {
 func (d *Completion[S]) Token() uint64 { return d.token }
 
 // panicMessage renders a recovered panic value as cano does: "panic: <value>".
-func panicMessage(r any) string {
+func panicMessage(r any) string { return "panic: " + panicValue(r) }
+
+// panicValue is the text of a recovered panic value.
+func panicValue(r any) string {
 	switch v := r.(type) {
 	case string:
-		return "panic: " + v
+		return v
 	case error:
-		return "panic: " + v.Error()
+		return v.Error()
 	default:
-		return fmt.Sprintf("panic: %v", v)
+		return fmt.Sprintf("%v", v)
 	}
 }

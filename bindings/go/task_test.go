@@ -287,6 +287,8 @@ func TestErrorCodesFromTasks(t *testing.T) {
 }
 
 func TestPanicsBecomeFailures(t *testing.T) {
+	// A panic fails the task at once, as in cano: never retried (the task allows 4 attempts
+	// here), the raw error, no RetryExhausted wrapping.
 	for _, c := range []struct {
 		mode  Mode
 		value any
@@ -307,20 +309,112 @@ func TestPanicsBecomeFailures(t *testing.T) {
 				must(t, wf.RegisterAsync(Work, func(*TaskContext, *Completion[Step]) {
 					attempts.Add(1)
 					panic(value)
-				}, WithRetry(RetryNone)))
+				}, WithRetry(RetryFixed(3, 0))))
 			} else {
 				must(t, wf.RegisterFunc(Work, func(*TaskContext) (Step, error) {
 					attempts.Add(1)
 					panic(value)
-				}, WithMode(c.mode), WithRetry(RetryNone)))
+				}, WithMode(c.mode), WithRetry(RetryFixed(3, 0))))
 			}
 			must(t, wf.AddExitState(Done))
 			final, err := wf.Run(context.Background(), e, Work)
 			ce := wantCode(t, err, CodeTaskExecution, c.want)
-			if final != Work || ce.State != "Work" || attempts.Load() != 1 {
+			if final != Work || ce.State != "Work" || ce.Attempt != 1 || ce.Cause != nil || attempts.Load() != 1 {
 				t.Fatalf("final %v, error %+v, attempts %d", final, ce, attempts.Load())
 			}
 		})
+	}
+}
+
+func TestFatalFailuresAreNotRetried(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		mode    Mode
+		err     error
+		code    Code
+		message string
+	}{
+		{"fatal-plain", Inline, Fatal(errors.New("bad input")), CodeTaskExecution, "bad input"},
+		{"fatal-keeps-code", Worker, Fatal(NewError(CodeStore, "store gone")), CodeStore, "store gone"},
+		{"wraps-sentinel", Inline, fmt.Errorf("config %q: %w", "x", ErrFatal), CodeTaskExecution,
+			`config "x": cano: fatal task failure`},
+		// As for any wrapped *Error: its code, and the whole text as the message.
+		{"wrapped-fatal", Worker, fmt.Errorf("outer: %w", Fatal(NewError(CodeTimeout, "late"))), CodeTimeout,
+			"outer: " + NewError(CodeTimeout, "late").Error()},
+		// An async body that returns its failure instead of calling Later can fail fatally.
+		{"async-returned", Async, Fatal(errors.New("async fatal")), CodeTaskExecution, "async fatal"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			checkHandlesReleased(t)
+			e := newTestEngine(t)
+			wf := newTestWorkflow(t, nil)
+			var attempts atomic.Int32
+			fail := c.err
+			must(t, wf.RegisterFunc(Work, func(*TaskContext) (Step, error) {
+				attempts.Add(1)
+				return Done, fail
+			}, WithMode(c.mode), WithRetry(RetryFixed(3, 0))))
+			must(t, wf.AddExitState(Done))
+			final, err := wf.Run(context.Background(), e, Work)
+			ce := wantCode(t, err, c.code, "")
+			if ce.Message != c.message {
+				t.Fatalf("message %q, want %q", ce.Message, c.message)
+			}
+			if final != Work || ce.Attempt != 1 || ce.Cause != nil || attempts.Load() != 1 {
+				t.Fatalf("final %v, error %+v, attempts %d", final, ce, attempts.Load())
+			}
+		})
+	}
+	t.Run("ordinary-failure-is-retried", func(t *testing.T) {
+		e := newTestEngine(t)
+		wf := newTestWorkflow(t, nil)
+		var attempts atomic.Int32
+		must(t, wf.RegisterFunc(Work, func(*TaskContext) (Step, error) {
+			if attempts.Add(1) < 3 {
+				return Done, errors.New("transient")
+			}
+			return Done, Fatal(errors.New("now fatal"))
+		}, WithMode(Inline), WithRetry(RetryFixed(5, 0))))
+		must(t, wf.AddExitState(Done))
+		_, err := wf.Run(context.Background(), e, Work)
+		ce := wantCode(t, err, CodeTaskExecution, "now fatal")
+		if ce.Attempt != 3 || attempts.Load() != 3 || ce.Cause != nil {
+			t.Fatalf("error %+v, attempts %d", ce, attempts.Load())
+		}
+	})
+	t.Run("completion-fail-is-not-fatal", func(t *testing.T) {
+		e := newTestEngine(t)
+		wf := newTestWorkflow(t, nil)
+		var attempts atomic.Int32
+		must(t, wf.RegisterAsync(Work, func(_ *TaskContext, done *Completion[Step]) {
+			attempts.Add(1)
+			go func() { _ = done.Fail(Fatal(errors.New("via completion"))) }()
+		}, WithRetry(RetryFixed(1, 0))))
+		must(t, wf.AddExitState(Done))
+		_, err := wf.Run(context.Background(), e, Work)
+		wantCode(t, err, CodeRetryExhausted, "Task failed after 2 attempt(s): Task execution error: via completion")
+		if attempts.Load() != 2 {
+			t.Fatalf("attempts %d", attempts.Load())
+		}
+	})
+}
+
+func TestFatalWrapper(t *testing.T) {
+	if Fatal(nil) != nil {
+		t.Fatal("Fatal(nil) is not nil")
+	}
+	inner := NewError(CodeStore, "x")
+	err := Fatal(inner)
+	var ce *Error
+	if !errors.Is(err, ErrFatal) || !errors.Is(err, ErrStore) || !errors.As(err, &ce) || ce != inner ||
+		errors.Unwrap(err) != inner || err.Error() != inner.Error() {
+		t.Fatalf("Fatal(%v) = %v", inner, err)
+	}
+	if errors.Is(inner, ErrFatal) || errors.Is(errors.New("plain"), ErrFatal) {
+		t.Fatal("a plain error matches ErrFatal")
+	}
+	if code, message := failureOf(err, CodeGeneric); code != CodeStore || message != "x" {
+		t.Fatalf("failureOf = %v, %q", code, message)
 	}
 }
 

@@ -154,7 +154,7 @@ func (w *Workflow[S]) Register(state S, task Task[S], opts ...TaskOption) error 
 		next, err := task.Run(ctx)
 		return int32(next), err
 	}}
-	return w.register(state, entry, cfg)
+	return w.register(state, entry, cfg, plainTask)
 }
 
 // RegisterFunc registers fn for state, as Register does.
@@ -185,31 +185,89 @@ func (w *Workflow[S]) RegisterAsync(state S, fn AsyncFunc[S], opts ...TaskOption
 	return w.Register(state, body, append(append([]TaskOption(nil), opts...), WithMode(Async))...)
 }
 
-func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig) error {
+// registration is how register hands a task to the library.
+type registration int
+
+const (
+	plainTask registration = iota
+	routerTask
+	pollTask
+)
+
+func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind registration) error {
+	if cfg.poll != nil && kind != pollTask {
+		return NewError(CodeInvalidArgument, "WithPollPolicy applies to poll tasks (RegisterPoll) only")
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if err := w.declare(state); err != nil {
 		return err
 	}
+	options, err := newTaskOptions(entry, cfg)
+	if err != nil {
+		return err
+	}
+	defer C.free(unsafe.Pointer(options.name))
+	// Ownership of the slot passes to the library: on error it calls the destroy hook itself.
+	var cerr *C.cano_error
+	var status C.cano_status
+	switch kind {
+	case routerTask:
+		status = C.cano_workflow_register_router(w.ptr, C.int32_t(state), &options, &cerr)
+	case pollTask:
+		poll := C.cano_go_poll_options_init()
+		if cfg.poll != nil {
+			poll.policy = cfg.poll.policy
+			poll.max_errors = cfg.poll.maxErrors
+		}
+		status = C.cano_workflow_register_poll(w.ptr, C.int32_t(state), &options, &poll, &cerr)
+	default:
+		status = C.cano_workflow_register(w.ptr, C.int32_t(state), &options, &cerr)
+	}
+	return takeError(status, cerr)
+}
+
+// newTaskOptions fills a cano_task_options from cfg, with a new slot holding entry's handle as
+// its user data. The caller frees options.name (C memory, may be NULL) after the registration
+// call, and destroys the slot (cano_go_slot_destroy) when it never hands it to the library.
+func newTaskOptions(entry *taskEntry, cfg taskConfig) (C.cano_task_options, error) {
 	options := cfg.retry.fields
 	options.mode = C.cano_task_mode(cfg.mode)
 	options.attempt_timeout_ms = C.uint64_t(durationMS(cfg.attemptTimeout))
-	if cfg.name != "" {
-		options.name = C.CString(cfg.name)
-		defer C.free(unsafe.Pointer(options.name))
-	}
 	h := newHandle(entry)
 	slot := C.cano_go_slot_new(C.uintptr_t(h))
 	if slot == nil {
 		deleteHandle(h)
-		return NewError(CodeNoMemory, "out of memory")
+		return options, NewError(CodeNoMemory, "out of memory")
 	}
 	options.run = C.cano_task_fn(C.cano_go_task_shim)
 	options.user_data = unsafe.Pointer(slot)
 	options.destroy = (*[0]byte)(C.cano_go_slot_destroy)
-	// Ownership of the slot passes to the library: on error it calls the destroy hook itself.
-	var cerr *C.cano_error
-	return takeError(C.cano_workflow_register(w.ptr, C.int32_t(state), &options, &cerr), cerr)
+	options.name = nil
+	if cfg.name != "" {
+		options.name = C.CString(cfg.name)
+	}
+	return options, nil
+}
+
+// RegisterRouter registers a router for state (declaring the state): a side-effect-free task
+// that only picks the next state, cano's RouterTask. It runs as Register's tasks do (same
+// options, modes and retries; with no options, on a worker with RetryDefault, as RouterTask's
+// TaskConfig::default()); the difference is that a router state will write no checkpoint row
+// once checkpoints exist. Errors: those of Register.
+func (w *Workflow[S]) RegisterRouter(state S, fn func(ctx *TaskContext) (S, error), opts ...TaskOption) error {
+	if fn == nil {
+		return NewError(CodeInvalidArgument, "RegisterRouter needs a function")
+	}
+	cfg := taskConfig{mode: Worker, retry: RetryDefault}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	entry := &taskEntry{mode: cfg.mode, run: func(ctx *TaskContext) (int32, error) {
+		next, err := fn(ctx)
+		return int32(next), err
+	}}
+	return w.register(state, entry, cfg, routerTask)
 }
 
 // AddExitState marks state (declaring it) as an exit state: a run that enters it ends there.

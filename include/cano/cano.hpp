@@ -16,6 +16,10 @@
 //   cano::engine engine;
 //   Step final_state = workflow.orchestrate(engine, Step::Fetch);
 //
+// States may also hold routers (register_router), poll tasks (register_poll with
+// cano::poll_result, cano/cpp/poll.hpp) and splits (register_split with cano::branch and
+// cano::join, cano/cpp/split.hpp; the join state reads task_context::split_result()).
+//
 // Since 0.1.0.
 #pragma once
 
@@ -23,8 +27,11 @@
 #include "cano/cpp/engine.hpp"
 #include "cano/cpp/error.hpp"
 #include "cano/cpp/log.hpp"
+#include "cano/cpp/poll.hpp"
 #include "cano/cpp/resources.hpp"
 #include "cano/cpp/run.hpp"
+#include "cano/cpp/split.hpp"
+#include "cano/cpp/split_result.hpp"
 #include "cano/cpp/state.hpp"
 #include "cano/cpp/store.hpp"
 #include "cano/cpp/string_ref.hpp"

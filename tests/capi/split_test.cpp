@@ -125,8 +125,9 @@ TEST(Split, ErrorSummaryListsThreeThenCountsTheRest) {
 
 TEST(Split, AnyEndsAtTheFirstSuccessAndCancelsTheBlockedWorkers) {
   SplitFixture f;
-  std::atomic<int> saw_cancel{0};
-  auto blocker = [&saw_cancel](cano_task_ctx* ctx) {
+  std::atomic<int> started{0}, saw_cancel{0};
+  auto blocker = [&started, &saw_cancel](cano_task_ctx* ctx) {
+    ++started;
     while (!cano_task_ctx_cancelled(ctx))
       std::this_thread::sleep_for(std::chrono::microseconds(200));
     ++saw_cancel;
@@ -139,7 +140,10 @@ TEST(Split, AnyEndsAtTheFirstSuccessAndCancelsTheBlockedWorkers) {
   ErrorPtr err;
   ASSERT_EQ(f.run(err), CANO_OK) << err.describe();
   EXPECT_EQ(f.seen, (std::vector<std::string>{"2", "0 win", "2"}));
-  EXPECT_TRUE(eventually([&] { return saw_cancel.load() == 2; }));
+  // With two workers one blocker may still be queued when the winner ends the split: the engine
+  // then never starts it. Every blocker that did start is told to stop.
+  EXPECT_TRUE(
+      eventually([&] { return started.load() >= 1 && saw_cancel.load() == started.load(); }));
 }
 
 TEST(Split, QuorumAndPercentageWaitForAllAndCountSuccesses) {

@@ -69,8 +69,10 @@ class Runner;
 // keeps them until the engine is destroyed, so no destroy hooks are needed.
 struct TaskBinding {
   Runner* runner;
-  int32_t state;
+  int32_t state;         // the state, or the split state of a branch
   const TaskSpec* spec;
+  std::string key;       // where its calls are counted: the state's name, or "F[i]"
+  bool branch;           // a split branch
 };
 
 struct ResourceBinding {
@@ -151,6 +153,9 @@ class Runner {
     for (const auto& [state, spec] : scenario_.tasks) {
       if (!register_task(state, spec)) return false;
     }
+    for (const auto& [state, split] : scenario_.splits) {
+      if (!register_split(state, split)) return false;
+    }
     for (int32_t state : scenario_.exit_states) {
       if (!check(cano_workflow_add_exit_state(workflow_, state, &err), err,
                  "cano_workflow_add_exit_state " + scenario_.label(state))) {
@@ -165,8 +170,11 @@ class Runner {
     return true;
   }
 
-  bool register_task(int32_t state, const TaskSpec& spec) {
-    task_bindings_.push_back(std::make_unique<TaskBinding>(TaskBinding{this, state, &spec}));
+  // The options of a task or branch; the binding keeps `spec` and is owned by the runner.
+  cano_task_options task_options(int32_t state, const TaskSpec& spec, std::string key,
+                                 bool branch) {
+    task_bindings_.push_back(
+        std::make_unique<TaskBinding>(TaskBinding{this, state, &spec, std::move(key), branch}));
     cano_task_options options = CANO_TASK_OPTIONS_INIT;
     options.run = &Runner::task_body;
     options.user_data = task_bindings_.back().get();
@@ -188,9 +196,48 @@ class Runner {
     } else {
       options.retry = CANO_RETRY_DEFAULT;
     }
+    return options;
+  }
+
+  bool register_task(int32_t state, const TaskSpec& spec) {
+    cano_task_options options = task_options(state, spec, scenario_.label(state), false);
     cano_error* err = nullptr;
+    switch (spec.kind) {
+      case TaskKind::kRouter:
+        return check(cano_workflow_register_router(workflow_, state, &options, &err), err,
+                     "cano_workflow_register_router " + scenario_.label(state));
+      case TaskKind::kPoll: {
+        cano_poll_options poll = CANO_POLL_OPTIONS_INIT;
+        poll.policy = spec.poll_policy;
+        poll.max_errors = spec.poll_max_errors;
+        return check(cano_workflow_register_poll(workflow_, state, &options,
+                                                 spec.has_poll_options ? &poll : nullptr, &err),
+                     err, "cano_workflow_register_poll " + scenario_.label(state));
+      }
+      case TaskKind::kTask:
+        break;
+    }
     return check(cano_workflow_register(workflow_, state, &options, &err), err,
                  "cano_workflow_register " + scenario_.label(state));
+  }
+
+  bool register_split(int32_t state, const SplitSpec& split) {
+    std::vector<cano_task_options> branches;
+    for (size_t i = 0; i < split.branches.size(); ++i) {
+      branches.push_back(
+          task_options(state, split.branches[i], scenario_.branch_key(state, i), true));
+    }
+    cano_join_options join = CANO_JOIN_OPTIONS_INIT;
+    join.strategy = split.strategy;
+    join.count = split.count;
+    join.percentage = split.percentage;
+    join.timeout_ms = split.timeout_ms;
+    join.join_state = split.join_state.code;
+    join.bulkhead = split.bulkhead;
+    cano_error* err = nullptr;
+    return check(cano_workflow_register_split(workflow_, state, branches.data(), branches.size(),
+                                              &join, &err),
+                 err, "cano_workflow_register_split " + scenario_.label(state));
   }
 
   void start_and_drive() {
@@ -275,17 +322,68 @@ class Runner {
     const Step* step = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      uint32_t count = ++attempts_[binding.state];
-      times_[binding.state].push_back(cano_engine_clock_now(engine_) - start_ms_);
-      if (cano_task_ctx_attempt(ctx) == 1) outcome_.trail.push_back(scenario_.label(binding.state));
+      uint32_t count = ++attempts_[binding.key];
+      times_[binding.key].push_back(cano_engine_clock_now(engine_) - start_ms_);
+      note_trail(binding, cano_task_ctx_attempt(ctx));
       step = &spec.step_for(count);
     }
     if (step->kind == StepKind::kBlock) {
       if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
       return block(spec, ctx);
     }
-    Decision decision = perform(*step, ctx);
-    if (spec.mode == CANO_TASK_ASYNC) {
+    cano_status result = perform_step(binding, *step, ctx);
+    if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
+    return result;
+  }
+
+  // README.md "trail": a task's state on its attempt 1; a poll's once per attempt 1 (its calls
+  // with attempt 1 that follow its own attempt-1 call belong to the same wait); a split state
+  // when one of its branches starts attempt 1 and the trail does not already end with it.
+  // Called with mutex_ held.
+  void note_trail(const TaskBinding& binding, uint32_t attempt) {
+    const std::string label = scenario_.label(binding.state);
+    std::vector<std::string>& trail = outcome_.trail;
+    if (attempt == 1) {
+      if (binding.branch) {
+        if (trail.empty() || trail.back() != label) trail.push_back(label);
+      } else if (binding.spec->kind == TaskKind::kPoll) {
+        if (!(last_call_ == &binding && last_call_attempt_ == 1)) trail.push_back(label);
+      } else {
+        trail.push_back(label);
+      }
+    }
+    last_call_ = &binding;
+    last_call_attempt_ = attempt;
+  }
+
+  // Ends a body call (every step but block) the way its mode finishes an attempt.
+  cano_status perform_step(const TaskBinding& binding, const Step& step, cano_task_ctx* ctx) {
+    const TaskSpec& spec = *binding.spec;
+    const bool async = spec.mode == CANO_TASK_ASYNC;
+    switch (step.kind) {
+      case StepKind::kPending:
+        // Returned directly in every mode (README.md): the engine polls again after the delay.
+        return cano_task_ctx_poll_again(ctx, step.delay_ms);
+      case StepKind::kFail:
+        // A fatal failure is returned directly in every mode: there is no fatal completion.
+        if (step.fatal) return cano_task_ctx_fail_fatal(ctx, step.code, step.message.c_str());
+        break;
+      case StepKind::kSucceed: {
+        if (step.value) cano_task_ctx_set_value(ctx, step.value->data(), step.value->size());
+        if (!async) return CANO_OK;
+        cano_error* raw = nullptr;
+        check(cano_task_complete(engine_, cano_task_ctx_token(ctx), 0, &raw), raw,
+              "completing async attempt of " + binding.key);
+        return CANO_PENDING;
+      }
+      case StepKind::kGoto:
+        if (step.read_split) record_split(ctx);
+        break;
+      default:
+        break;
+    }
+    Decision decision = perform(step, ctx);
+    if (async) {
       // The completion comes before CANO_PENDING, still inside the body (README.md), so it is
       // queued to the loop by the time the body returns and never races with the clock.
       cano_error* raw = nullptr;
@@ -294,14 +392,45 @@ class Runner {
                                ? cano_task_complete(engine_, token, decision.next, &raw)
                                : cano_task_complete_error(engine_, token, decision.code,
                                                           decision.message.c_str(), &raw);
-      check(status, raw, "completing async attempt of " + scenario_.label(binding.state));
+      check(status, raw, "completing async attempt of " + binding.key);
       return CANO_PENDING;
     }
-    cano_status result = decision.chose_next
-                             ? cano_task_ctx_next(ctx, decision.next)
-                             : cano_task_ctx_fail(ctx, decision.code, decision.message.c_str());
-    if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
-    return result;
+    return decision.chose_next ? cano_task_ctx_next(ctx, decision.next)
+                               : cano_task_ctx_fail(ctx, decision.code, decision.message.c_str());
+  }
+
+  // README.md "split_seen": what cano_task_ctx_split_result shows this body.
+  void record_split(cano_task_ctx* ctx) {
+    std::optional<std::vector<std::string>> seen;
+    if (const cano_split_result* result = cano_task_ctx_split_result(ctx)) {
+      seen.emplace();
+      for (size_t i = 0; i < cano_split_result_count(result); ++i) {
+        switch (cano_split_result_status(result, i)) {
+          case CANO_BRANCH_SUCCEEDED: {
+            size_t len = 0;
+            const void* value = cano_split_result_value(result, i, &len);
+            seen->push_back(value == nullptr
+                                ? std::string("succeeded")
+                                : "succeeded:" + std::string(static_cast<const char*>(value), len));
+            break;
+          }
+          case CANO_BRANCH_FAILED: {
+            const cano_error* error = cano_split_result_error(result, i);
+            seen->push_back(std::string("failed:") +
+                            (error ? cano_error_message(error) : "<no error object>"));
+            break;
+          }
+          case CANO_BRANCH_CANCELLED:
+            seen->push_back("cancelled");
+            break;
+          default:
+            seen->push_back("<unknown branch status>");
+            break;
+        }
+      }
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    outcome_.split_seen.push_back(std::move(seen));
   }
 
   cano_status block(const TaskSpec& spec, cano_task_ctx* ctx) {
@@ -385,11 +514,13 @@ class Runner {
 
   // Runs after the engine is gone: no other thread touches the runner any more.
   void collect() {
-    for (size_t code = 0; code < scenario_.states.size(); ++code) {
-      const std::string& name = scenario_.states[code];
-      auto state = static_cast<int32_t>(code);
-      outcome_.attempts[name] = attempts_.count(state) ? attempts_[state] : 0;
-      outcome_.attempt_times_ms[name] = times_[state];
+    auto take = [this](const std::string& key) {
+      outcome_.attempts[key] = attempts_.count(key) ? attempts_[key] : 0;
+      outcome_.attempt_times_ms[key] = times_[key];
+    };
+    for (const std::string& name : scenario_.states) take(name);
+    for (const auto& [state, split] : scenario_.splits) {
+      for (size_t i = 0; i < split.branches.size(); ++i) take(scenario_.branch_key(state, i));
     }
     if (!scenario_.expect.store || store_ == nullptr) return;
     for (const auto& entry : *scenario_.expect.store) {
@@ -416,8 +547,10 @@ class Runner {
 
   std::mutex mutex_;  // guards outcome_ and the attempt records while the engine runs
   Outcome outcome_;
-  std::map<int32_t, uint32_t> attempts_;
-  std::map<int32_t, std::vector<uint64_t>> times_;
+  std::map<std::string, uint32_t> attempts_;  // by TaskBinding::key
+  std::map<std::string, std::vector<uint64_t>> times_;
+  const TaskBinding* last_call_ = nullptr;  // the previous body call, for the poll trail rule
+  uint32_t last_call_attempt_ = 0;
   std::atomic<int> running_{0};      // worker bodies that will finish on their own
   std::atomic<uint64_t> starts_{0};  // bodies started, of every mode
   std::atomic<bool> done_{false};

@@ -31,12 +31,15 @@ struct Outcome {
   int32_t final_state = 0;
   std::optional<ErrorInfo> error;
   std::vector<std::string> trail;
-  std::map<std::string, uint32_t> attempts;  // by state name
+  // By state name, and by "F[i]" for branch i of split state F.
+  std::map<std::string, uint32_t> attempts;
   std::map<std::string, std::vector<uint64_t>> attempt_times_ms;
   std::vector<std::string> resource_events;
   // After the run: the JSON text under each key the scenario expects, or the reason it could not
   // be read ("<error: ...>").
   std::map<std::string, std::string> store;
+  // What each read_split step saw, in order (README.md "split_seen").
+  std::vector<std::optional<std::vector<std::string>>> split_seen;
   // Anything that went wrong in the runner itself (a setup call failed, the run never ended).
   std::vector<std::string> problems;
 };

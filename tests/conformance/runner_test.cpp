@@ -21,6 +21,13 @@
 namespace conformance {
 namespace {
 
+// Declared first, so that each can show the others' element types (std::vector<std::optional<
+// std::vector<std::string>>> for split_seen).
+template <class T>
+std::string show(const std::vector<T>& values);
+template <class T>
+std::string show(const std::optional<T>& value);
+
 template <class T>
 std::string show(const T& value) {
   std::ostringstream out;
@@ -131,6 +138,7 @@ void check_outcome(const Scenario& scenario, const Outcome& outcome) {
   if (expect.resource_events) {
     check.equal("resource_events", outcome.resource_events, *expect.resource_events);
   }
+  if (expect.split_seen) check.equal("split_seen", outcome.split_seen, *expect.split_seen);
   if (expect.store) {
     for (const auto& [key, want] : *expect.store) {
       const std::string& got = outcome.store.at(key);

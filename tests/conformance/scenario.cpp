@@ -53,6 +53,10 @@ class Parser {
   }
 
  private:
+  // What a task entry is: a state's task (of any kind) or a split branch. They take different
+  // fields and step kinds.
+  enum class Role { kTask, kBranch };
+
   int32_t declared(const std::string& name, const std::string& path) const {
     auto it = std::find(scenario_.states.begin(), scenario_.states.end(), name);
     if (it == scenario_.states.end()) fail_at(path, "\"" + name + "\" is not in \"states\"");
@@ -109,16 +113,79 @@ class Parser {
     for (size_t code = 0; code < scenario_.states.size(); ++code) {
       const std::string& state = scenario_.states[code];
       const cJSON* item = tasks.get(state.c_str());
-      if (item != nullptr) {
-        scenario_.tasks[static_cast<int32_t>(code)] = parse_task(item, path + "." + state);
+      if (item == nullptr) continue;
+      std::string at = path + "." + state;
+      if (cJSON_IsObject(item) && cJSON_GetObjectItemCaseSensitive(item, "split") != nullptr) {
+        // A split entry holds "split" only: finish() rejects anything beside it.
+        Fields entry(item, at);
+        scenario_.splits[static_cast<int32_t>(code)] =
+            parse_split(entry.require("split"), entry.path_of("split"));
+        entry.finish();
+      } else {
+        scenario_.tasks[static_cast<int32_t>(code)] = parse_task(item, at, Role::kTask);
       }
     }
     tasks.finish();  // a key that is not a declared state is rejected here
   }
 
-  TaskSpec parse_task(const cJSON* item, const std::string& path) {
+  SplitSpec parse_split(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    SplitSpec split;
+    std::string strategy = fields.required_string("strategy");
+    if (strategy == "all") {
+      split.strategy = CANO_JOIN_ALL;
+    } else if (strategy == "any") {
+      split.strategy = CANO_JOIN_ANY;
+    } else if (strategy == "quorum") {
+      split.strategy = CANO_JOIN_QUORUM;
+    } else if (strategy == "percentage") {
+      split.strategy = CANO_JOIN_PERCENTAGE;
+    } else if (strategy == "partial_results") {
+      split.strategy = CANO_JOIN_PARTIAL_RESULTS;
+    } else if (strategy == "partial_timeout") {
+      split.strategy = CANO_JOIN_PARTIAL_TIMEOUT;
+    } else {
+      fail_at(fields.path_of("strategy"),
+              "must be \"all\", \"any\", \"quorum\", \"percentage\", \"partial_results\" or "
+              "\"partial_timeout\"");
+    }
+    split.count = static_cast<uint32_t>(fields.unsigned_integer("count", UINT32_MAX).value_or(0));
+    split.percentage = fields.number("percentage").value_or(0.0);
+    split.timeout_ms = fields.unsigned_integer("timeout_ms", UINT64_MAX).value_or(0);
+    split.join_state = state_ref(fields.require("join_state"), fields.path_of("join_state"));
+    split.bulkhead =
+        static_cast<uint32_t>(fields.unsigned_integer("bulkhead", UINT32_MAX).value_or(0));
+    const cJSON* branches = fields.require("branches");
+    if (!cJSON_IsArray(branches)) fail_at(fields.path_of("branches"), "must be an array");
+    int index = 0;
+    const cJSON* branch = nullptr;
+    cJSON_ArrayForEach(branch, branches) {
+      split.branches.push_back(parse_task(
+          branch, fields.path_of("branches") + "[" + std::to_string(index++) + "]", Role::kBranch));
+    }
+    fields.finish();
+    return split;
+  }
+
+  TaskSpec parse_task(const cJSON* item, const std::string& path, Role role) {
     Fields fields(item, path);
     TaskSpec task;
+    if (role == Role::kTask) {
+      std::string kind = fields.string("kind").value_or("task");
+      if (kind == "task") {
+        task.kind = TaskKind::kTask;
+      } else if (kind == "router") {
+        task.kind = TaskKind::kRouter;
+      } else if (kind == "poll") {
+        task.kind = TaskKind::kPoll;
+      } else {
+        fail_at(fields.path_of("kind"), "must be \"task\", \"router\" or \"poll\"");
+      }
+      if (const cJSON* poll = fields.get("poll")) {
+        if (task.kind != TaskKind::kPoll) fail_at(fields.path_of("poll"), "is for poll tasks only");
+        parse_poll(poll, fields.path_of("poll"), task);
+      }
+    }
     std::string mode = fields.string("mode").value_or("inline");
     if (mode == "inline") {
       task.mode = CANO_TASK_INLINE;
@@ -142,13 +209,29 @@ class Parser {
     const cJSON* step = nullptr;
     cJSON_ArrayForEach(step, steps) {
       task.steps.push_back(
-          parse_step(step, fields.path_of("steps") + "[" + std::to_string(index++) + "]"));
+          parse_step(step, fields.path_of("steps") + "[" + std::to_string(index++) + "]", role));
       if (task.steps.back().kind == StepKind::kBlock && task.mode == CANO_TASK_INLINE) {
         fail_at(path, "an inline task cannot block");
       }
     }
     fields.finish();
     return task;
+  }
+
+  static void parse_poll(const cJSON* item, const std::string& path, TaskSpec& task) {
+    Fields fields(item, path);
+    std::string policy = fields.required_string("policy");
+    if (policy == "fail_fast") {
+      task.poll_policy = CANO_POLL_FAIL_FAST;
+    } else if (policy == "retry_on_error") {
+      task.poll_policy = CANO_POLL_RETRY_ON_ERROR;
+    } else {
+      fail_at(fields.path_of("policy"), "must be \"fail_fast\" or \"retry_on_error\"");
+    }
+    task.poll_max_errors =
+        static_cast<uint32_t>(fields.unsigned_integer("max_errors", UINT32_MAX).value_or(0));
+    task.has_poll_options = true;
+    fields.finish();
   }
 
   static RetrySpec parse_retry(const cJSON* item, const std::string& path) {
@@ -182,7 +265,7 @@ class Parser {
     return retry;
   }
 
-  Step parse_step(const cJSON* item, const std::string& path) {
+  Step parse_step(const cJSON* item, const std::string& path, Role role) {
     Fields fields(item, path);
     Step step;
     std::string kind = fields.required_string("do");
@@ -191,9 +274,17 @@ class Parser {
     auto then = [&](const char* key) {
       return state_ref(fields.require(key), fields.path_of(key)).code;
     };
+    // A branch takes succeed, fail and block; a state's task everything but succeed.
+    const bool branch_kind = kind == "succeed" || kind == "fail" || kind == "block";
+    const bool task_kind = kind != "succeed";
+    if (role == Role::kBranch ? !branch_kind : !task_kind) {
+      fail_at(fields.path_of("do"), "\"" + kind + "\" is no step kind of " +
+                                        (role == Role::kBranch ? "a split branch" : "a task"));
+    }
     if (kind == "goto") {
       step.kind = StepKind::kGoto;
       step.next = then("state");
+      step.read_split = fields.boolean("read_split").value_or(false);
     } else if (kind == "fail") {
       step.kind = StepKind::kFail;
       std::string code = fields.string("code").value_or("TASK_EXECUTION");
@@ -203,8 +294,17 @@ class Parser {
       }
       step.code = *status;
       step.message = fields.string("message").value_or("fail");
+      step.fatal = fields.boolean("fatal").value_or(false);
     } else if (kind == "block") {
       step.kind = StepKind::kBlock;
+    } else if (kind == "succeed") {
+      step.kind = StepKind::kSucceed;
+      step.value = fields.string("value");
+    } else if (kind == "pending") {
+      step.kind = StepKind::kPending;
+      std::optional<uint64_t> delay = fields.unsigned_integer("delay_ms", UINT64_MAX);
+      if (!delay) fail_at(fields.path_of("delay_ms"), "is required");
+      step.delay_ms = *delay;
     } else if (kind == "store_put" || kind == "store_append") {
       step.kind = kind == "store_put" ? StepKind::kStorePut : StepKind::kStoreAppend;
       step.key = fields.required_string("key");
@@ -293,6 +393,9 @@ class Parser {
       const cJSON* member = nullptr;
       cJSON_ArrayForEach(member, store) { (*expect.store)[member->string] = compact(member); }
     }
+    if (const cJSON* seen = fields.get("split_seen")) {
+      expect.split_seen = parse_split_seen(seen, fields.path_of("split_seen"));
+    }
     expect.started = fields.boolean("started").value_or(true);
     fields.finish();
     if (!expect.started && expect.final_state) {
@@ -300,15 +403,54 @@ class Parser {
     }
   }
 
+  static std::vector<std::optional<std::vector<std::string>>> parse_split_seen(
+      const cJSON* item, const std::string& path) {
+    const char* shape = "must be an array whose entries are null or arrays of strings";
+    if (!cJSON_IsArray(item)) fail_at(path, shape);
+    std::vector<std::optional<std::vector<std::string>>> out;
+    int index = 0;
+    const cJSON* entry = nullptr;
+    cJSON_ArrayForEach(entry, item) {
+      std::string at = path + "[" + std::to_string(index++) + "]";
+      if (cJSON_IsNull(entry)) {
+        out.emplace_back();
+        continue;
+      }
+      if (!cJSON_IsArray(entry)) fail_at(at, shape);
+      std::vector<std::string> branches;
+      const cJSON* text = nullptr;
+      cJSON_ArrayForEach(text, entry) {
+        if (!cJSON_IsString(text)) fail_at(at, shape);
+        branches.emplace_back(text->valuestring);
+      }
+      out.emplace_back(std::move(branches));
+    }
+    return out;
+  }
+
+  // A key of attempts or attempt_times_ms: a declared state, or "F[i]" for branch i of the split
+  // state F.
+  void attempt_key(const std::string& key, const std::string& path) const {
+    for (const auto& [code, split] : scenario_.splits) {
+      for (size_t i = 0; i < split.branches.size(); ++i) {
+        if (key == scenario_.branch_key(code, i)) return;
+      }
+    }
+    if (std::find(scenario_.states.begin(), scenario_.states.end(), key) ==
+        scenario_.states.end()) {
+      fail_at(path, "\"" + key + "\" is neither a state in \"states\" nor a split branch \"F[i]\"");
+    }
+  }
+
   template <class Value, class Read>
   std::map<std::string, Value> parse_per_state(const cJSON* item, const std::string& path,
                                                Read read) const {
-    if (!cJSON_IsObject(item)) fail_at(path, "must be an object keyed by state name");
+    if (!cJSON_IsObject(item)) fail_at(path, "must be an object keyed by state name or \"F[i]\"");
     std::map<std::string, Value> out;
     const cJSON* member = nullptr;
     cJSON_ArrayForEach(member, item) {
       std::string at = path + "." + member->string;
-      declared(member->string, at);
+      attempt_key(member->string, at);
       out[member->string] = read(member, at);
     }
     return out;
@@ -327,6 +469,10 @@ const Step& TaskSpec::step_for(uint32_t attempt) const {
     remaining -= step.times;
   }
   return steps.back();
+}
+
+std::string Scenario::branch_key(int32_t code, size_t index) const {
+  return label(code) + "[" + std::to_string(index) + "]";
 }
 
 bool Expect::checks_error() const {

@@ -37,6 +37,8 @@ enum class StepKind {
   kStoreAppend,
   kStoreGetBytes,
   kResourceGet,
+  kPending,  // return cano_task_ctx_poll_again(ctx, delay_ms)
+  kSucceed,  // split branches only: leave `value` (if any) and return CANO_OK
 };
 
 struct Step {
@@ -48,17 +50,38 @@ struct Step {
   std::string key;                           // store and resource steps
   std::string json;                          // store_put, store_append: compact JSON text
   std::string type;                          // resource_get
+  bool fatal = false;                        // fail: cano_task_ctx_fail_fatal
+  bool read_split = false;                   // goto: record cano_task_ctx_split_result
+  uint64_t delay_ms = 0;                     // pending
+  std::optional<std::string> value;          // succeed: cano_task_ctx_set_value
 };
 
+enum class TaskKind { kTask, kRouter, kPoll };
+
+// A task, or one branch of a split state (then `kind` is kTask and the poll fields are unused).
 struct TaskSpec {
+  TaskKind kind = TaskKind::kTask;
   cano_task_mode mode = CANO_TASK_INLINE;
   std::optional<std::string> name;
   RetrySpec retry;
   uint64_t attempt_timeout_ms = 0;
   std::vector<Step> steps;
+  cano_poll_error_policy poll_policy = CANO_POLL_FAIL_FAST;  // poll only
+  uint32_t poll_max_errors = 0;                               // poll only
+  bool has_poll_options = false;  // "poll" given: pass options instead of NULL
 
-  // The step that serves the n-th attempt (1-based) counted across every entry into the state.
+  // The step that serves the n-th body call (1-based) counted across every entry into the state.
   const Step& step_for(uint32_t attempt) const;
+};
+
+struct SplitSpec {
+  cano_join_strategy strategy = CANO_JOIN_ALL;
+  uint32_t count = 0;
+  double percentage = 0.0;
+  uint64_t timeout_ms = 0;
+  StateRef join_state;
+  uint32_t bulkhead = 0;
+  std::vector<TaskSpec> branches;
 };
 
 struct ResourceSpec {
@@ -85,6 +108,8 @@ struct Expect {
   std::optional<std::map<std::string, std::vector<uint64_t>>> attempt_times_ms;
   std::optional<std::vector<std::string>> resource_events;
   std::optional<std::map<std::string, std::string>> store;  // key -> compact JSON text
+  // One entry per read_split step that ran: null (no split result) or one text per branch.
+  std::optional<std::vector<std::optional<std::vector<std::string>>>> split_seen;
   bool started = true;
 
   // True when any field that describes the error is present.
@@ -98,11 +123,14 @@ struct Scenario {
   std::vector<int32_t> exit_states;
   uint64_t timeout_ms = 0;
   std::vector<ResourceSpec> resources;
-  std::map<int32_t, TaskSpec> tasks;  // by state code
+  std::map<int32_t, TaskSpec> tasks;    // by state code
+  std::map<int32_t, SplitSpec> splits;  // by state code; a state is in at most one of the maps
   Expect expect;
 
   // The name of a state code, or the code as text for an undeclared one.
   std::string label(int32_t code) const;
+  // The key of branch `index` of split state `code` in attempts and attempt_times_ms: "F[i]".
+  std::string branch_key(int32_t code, size_t index) const;
 };
 
 // Parses a scenario file. Throws std::runtime_error naming the file and the offending field.

@@ -152,11 +152,13 @@ TEST(CppTask, InlineTasksRetryToo) {
 }
 
 TEST(CppTask, AttemptTimeoutUnderAManualClock) {
+  std::atomic<bool> started{false};
   std::atomic<bool> saw_cancel{false};
   auto workflow = make_workflow();
   workflow
       .register_task(Step::Work,
                      [&](cano::task_context& ctx) {
+                       started = true;
                        // Blocks until the engine abandons the attempt, then returns late.
                        saw_cancel = cano_test::wait_until([&] { return ctx.cancelled(); });
                        return Step::Done;
@@ -166,6 +168,9 @@ TEST(CppTask, AttemptTimeoutUnderAManualClock) {
   cano::engine engine(cano::engine_options().with_manual_clock(1000));
   EXPECT_EQ(engine.now(), 1000ms);
   cano::run_handle<Step> run = workflow.start(engine, Step::Work);
+  // A worker attempt abandoned before a worker picked it up never starts at all, so let the
+  // body start before the timeout fires.
+  ASSERT_TRUE(cano_test::wait_until([&] { return started.load(); }));
   ASSERT_TRUE(cano_test::wait_until([&] { return engine.next_deadline().has_value(); }));
   EXPECT_EQ(engine.next_deadline(), std::optional(1100ms));
   engine.advance(100ms);

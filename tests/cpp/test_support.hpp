@@ -45,4 +45,21 @@ inline bool wait_until(const std::function<bool()>& condition,
   return true;
 }
 
+// Drives a run on an engine with a manual clock to its end: whenever the run waits, moves the
+// clock to the earliest pending timer (a retry delay, a re-poll, a timeout) and fires it.
+// Returns false when the run has not ended after `timeout` of wall-clock time.
+template <class Engine, class Handle>
+bool drive_to_end(Engine& engine, Handle& run,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!run.wait_for(std::chrono::milliseconds(1))) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    if (auto next = engine.next_deadline()) {
+      auto now = engine.now();
+      engine.advance(*next > now ? *next - now : std::chrono::milliseconds(0));
+    }
+  }
+  return true;
+}
+
 }  // namespace cano_test

@@ -30,7 +30,68 @@ def test_every_prototype_is_bound_with_types() -> None:
         assert list(function.argtypes) == list(argtypes), name
 
 
+#: Every function that keeps the GIL, listed here so that adding one is a deliberate decision:
+#: it must never block, never take a lock another thread may hold while waiting for the GIL,
+#: and never call back into Python.
+KEEPS_THE_GIL = {
+    # version.h, error.h
+    "cano_abi_major",
+    "cano_version_number",
+    "cano_version_string",
+    "cano_status_name",
+    "cano_free",
+    "cano_error_attempt",
+    "cano_error_category",
+    "cano_error_cause",
+    "cano_error_clone",
+    "cano_error_code",
+    "cano_error_describe",
+    "cano_error_display",
+    "cano_error_free",
+    "cano_error_message",
+    "cano_error_new",
+    "cano_error_run_id",
+    "cano_error_state",
+    "cano_error_state_name",
+    "cano_error_task_name",
+    # task.h: the context accessors a body calls, and the pure option helpers
+    "cano_task_ctx_attempt",
+    "cano_task_ctx_cancelled",
+    "cano_task_ctx_engine",
+    "cano_task_ctx_fail",
+    "cano_task_ctx_fail_fatal",
+    "cano_task_ctx_next",
+    "cano_task_ctx_resources",
+    "cano_task_ctx_run_id",
+    "cano_task_ctx_state",
+    "cano_task_ctx_token",
+    "cano_task_options_max_attempts",
+    "cano_task_options_retry_delay",
+    "cano_task_options_retry_exponential",
+    "cano_task_options_retry_fixed",
+    "cano_task_options_retry_none",
+    # poll.h, split.h: what a poll, branch or join body calls
+    "cano_task_ctx_poll_again",
+    "cano_task_ctx_set_value",
+    "cano_task_ctx_split_result",
+    "cano_split_result_cancelled",
+    "cano_split_result_count",
+    "cano_split_result_error",
+    "cano_split_result_failed",
+    "cano_split_result_status",
+    "cano_split_result_succeeded",
+    "cano_split_result_value",
+    # engine.h, log.h: atomic reads
+    "cano_engine_on_loop_thread",
+    "cano_engine_worker_count",
+    "cano_engine_clock_now",
+    "cano_engine_runs_in_flight",
+    "cano_log_get_level",
+}
+
+
 def test_only_trivial_functions_keep_the_gil() -> None:
+    assert C.HOLDS_GIL == KEEPS_THE_GIL
     assert C.HOLDS_GIL <= set(C.PROTOTYPES)
     pythonapi = ctypes._FUNCFLAG_PYTHONAPI  # type: ignore[attr-defined]
     for name in C.PROTOTYPES:
@@ -46,6 +107,10 @@ def test_only_trivial_functions_keep_the_gil() -> None:
         "cano_log_set_handler",
         "cano_workflow_destroy",
         "cano_object_ref_release",
+        "cano_workflow_register",
+        "cano_workflow_register_router",
+        "cano_workflow_register_poll",
+        "cano_workflow_register_split",  # runs the branches' destroy hooks on failure
     ):
         assert name not in C.HOLDS_GIL
 
@@ -77,6 +142,13 @@ def test_options_init_macros() -> None:
     resource = C.resource_options_init()
     assert resource.struct_size == ctypes.sizeof(C.cano_resource_options)
     assert not resource.type and not resource.object
+    join = C.join_options_init()
+    assert join.struct_size == ctypes.sizeof(C.cano_join_options)
+    assert (join.strategy, join.count, join.percentage) == (C.CANO_JOIN_ALL, 0, 0.0)
+    assert (join.timeout_ms, join.join_state, join.bulkhead) == (0, 0, 0)
+    poll = C.poll_options_init()
+    assert poll.struct_size == ctypes.sizeof(C.cano_poll_options)
+    assert (poll.policy, poll.max_errors) == (C.CANO_POLL_FAIL_FAST, 0)
 
 
 PROBE = r"""
@@ -99,6 +171,16 @@ int main(void) {
   F(cano_resource_options, type); F(cano_resource_options, object);
   F(cano_resource_options, setup); F(cano_resource_options, teardown);
   F(cano_resource_options, health); F(cano_resource_options, destroy);
+  printf("cano_join_options %zu\n", sizeof(cano_join_options));
+  F(cano_join_options, strategy); F(cano_join_options, count); F(cano_join_options, percentage);
+  F(cano_join_options, timeout_ms); F(cano_join_options, join_state);
+  F(cano_join_options, bulkhead);
+  printf("cano_poll_options %zu\n", sizeof(cano_poll_options));
+  F(cano_poll_options, policy); F(cano_poll_options, max_errors);
+  printf("CANO_POLL_AGAIN %d\n", CANO_POLL_AGAIN);
+  printf("CANO_JOIN_PARTIAL_TIMEOUT %d\n", (int)CANO_JOIN_PARTIAL_TIMEOUT);
+  printf("CANO_BRANCH_CANCELLED %d\n", (int)CANO_BRANCH_CANCELLED);
+  printf("CANO_POLL_RETRY_ON_ERROR %d\n", (int)CANO_POLL_RETRY_ON_ERROR);
   return 0;
 }
 """
@@ -137,9 +219,13 @@ def test_struct_layout_matches_the_headers(tmp_path: Path) -> None:
         "cano_engine_options": C.cano_engine_options,
         "cano_task_options": C.cano_task_options,
         "cano_resource_options": C.cano_resource_options,
+        "cano_join_options": C.cano_join_options,
+        "cano_poll_options": C.cano_poll_options,
     }
     for key, value in expected.items():
-        if "." in key:
+        if key.startswith("CANO_"):
+            assert getattr(C, key) == value, key
+        elif "." in key:
             struct, member = key.split(".")
             assert getattr(structs[struct], member).offset == value, key
         else:

@@ -2,9 +2,9 @@
 
 One test per ``scenarios/*.json`` file. Each scenario is parsed strictly (an unknown field or a
 field of the wrong JSON type fails the scenario), built through the public Python API (engine,
-resources, store, workflow, tasks), run on the manual clock exactly as the README's "How
-runners drive time" prescribes, and compared with its ``expect`` block. Every mismatch names the
-scenario and the field, as the C++ and Go runners do.
+resources, store, workflow, tasks, routers, poll tasks, splits), run on the manual clock
+exactly as the README's "How runners drive time" prescribes, and compared with its ``expect``
+block. Every mismatch names the scenario and the field, as the C++ and Go runners do.
 
 ``CANO_CONFORMANCE_SCENARIOS`` overrides the scenarios directory.
 """
@@ -163,6 +163,10 @@ class Step:
     key: str = ""
     json: str = ""
     type: str = ""
+    fatal: bool = False  # "fail": cano_task_ctx_fail_fatal (cano.Fatal)
+    read_split: bool = False  # "goto": record ctx.split_result into split_seen
+    value: Optional[str] = None  # "succeed": the branch's value
+    delay_ms: int = 0  # "pending": poll again after this delay
 
 
 @dataclass
@@ -172,6 +176,9 @@ class TaskSpec:
     retry: cano.Retry = field(default_factory=cano.Retry.none)
     attempt_timeout_ms: int = 0
     steps: List[Step] = field(default_factory=list)
+    kind: str = "task"  # "task", "router" or "poll"; branches are "task"
+    poll_policy: Optional[str] = None  # "fail_fast" or "retry_on_error"; None = absent
+    poll_max_errors: int = 0
 
     def step_for(self, attempt: int) -> Step:
         """The step serving the n-th attempt (1-based) counted across every entry."""
@@ -180,6 +187,30 @@ class TaskSpec:
                 return step
             attempt -= step.times
         return self.steps[-1]
+
+
+@dataclass
+class SplitSpec:
+    strategy: str
+    count: int
+    percentage: float
+    timeout_ms: int
+    join_state: StateRef
+    bulkhead: int
+    branches: List[TaskSpec]
+
+    def join(self) -> cano.Join:
+        return {
+            "all": cano.Join.all,
+            "any": cano.Join.any,
+            "quorum": lambda: cano.Join.quorum(self.count),
+            "percentage": lambda: cano.Join.percentage(self.percentage),
+            "partial_results": lambda: cano.Join.partial_results(self.count),
+            "partial_timeout": cano.Join.partial_timeout,
+        }[self.strategy]()
+
+
+STRATEGIES = ("all", "any", "quorum", "percentage", "partial_results", "partial_timeout")
 
 
 @dataclass
@@ -199,10 +230,21 @@ class Scenario:
     timeout_ms: int
     resources: List[ResourceSpec]
     tasks: Dict[int, TaskSpec]
+    splits: Dict[int, SplitSpec]
     expect: Dict[str, Any]
 
     def label(self, code: int) -> str:
         return self.states[code] if 0 <= code < len(self.states) else str(code)
+
+    def branch_key(self, code: int, index: int) -> str:
+        """Where branch ``index`` of split state ``code`` is counted: "F[i]"."""
+        return f"{self.label(code)}[{index}]"
+
+    def attempt_keys(self) -> List[str]:
+        keys = list(self.states)
+        for code, split in self.splits.items():
+            keys.extend(self.branch_key(code, i) for i in range(len(split.branches)))
+        return keys
 
 
 ERROR_FIELDS = (
@@ -220,6 +262,7 @@ class Parser:
     def __init__(self, path: Path) -> None:
         self.file = str(path)
         self.states: List[str] = []
+        self.splits: Dict[int, SplitSpec] = {}
 
     def declared(self, name: str, path: str) -> int:
         if name not in self.states:
@@ -255,7 +298,15 @@ class Parser:
         expect = self.parse_expect(top.require("expect"), top.at("expect"))
         top.finish()
         return Scenario(
-            name, list(self.states), initial, exits, timeout_ms, resources, tasks, expect
+            name,
+            list(self.states),
+            initial,
+            exits,
+            timeout_ms,
+            resources,
+            tasks,
+            dict(self.splits),
+            expect,
         )
 
     def parse_resources(self, value: Any, path: str) -> List[ResourceSpec]:
@@ -289,14 +340,62 @@ class Parser:
         tasks = {}
         for code, state in enumerate(self.states):
             item = fields.get(state)
-            if item is not _ABSENT:
-                tasks[code] = self.parse_task(item, f"{path}.{state}")
+            if item is _ABSENT:
+                continue
+            at = f"{path}.{state}"
+            if isinstance(item, dict) and "split" in item:
+                # A split entry holds "split" only: finish() rejects anything beside it.
+                entry = Fields(item, at)
+                self.splits[code] = self.parse_split(entry.require("split"), entry.at("split"))
+                entry.finish()
+            else:
+                tasks[code] = self.parse_task(item, at, branch=False)
         fields.finish()
         return tasks
 
-    def parse_task(self, value: Any, path: str) -> TaskSpec:
+    def parse_split(self, value: Any, path: str) -> SplitSpec:
+        fields = Fields(value, path)
+        strategy = fields.required_string("strategy")
+        if strategy not in STRATEGIES:
+            raise ScenarioError(
+                f'{fields.at("strategy")}: must be "all", "any", "quorum", "percentage", '
+                '"partial_results" or "partial_timeout"'
+            )
+        count = fields.unsigned("count", UINT32_MAX, 0)
+        percentage = fields.number("percentage")
+        timeout_ms = fields.unsigned("timeout_ms", UINT64_MAX, 0)
+        join_state = self.state_ref(fields.require("join_state"), fields.at("join_state"))
+        bulkhead = fields.unsigned("bulkhead", UINT32_MAX, 0)
+        items = fields.require("branches")
+        if not isinstance(items, list):
+            raise ScenarioError(f"{fields.at('branches')}: must be an array")
+        branches = [
+            self.parse_task(item, f"{fields.at('branches')}[{index}]", branch=True)
+            for index, item in enumerate(items)
+        ]
+        fields.finish()
+        return SplitSpec(
+            strategy,
+            count,
+            0.0 if percentage is None else percentage,
+            timeout_ms,
+            join_state,
+            bulkhead,
+            branches,
+        )
+
+    def parse_task(self, value: Any, path: str, branch: bool) -> TaskSpec:
         fields = Fields(value, path)
         task = TaskSpec()
+        if not branch:  # a branch has no kind (README "Split states"): finish() rejects it
+            task.kind = fields.string("kind", "task")
+            if task.kind not in ("task", "router", "poll"):
+                raise ScenarioError(f'{fields.at("kind")}: must be "task", "router" or "poll"')
+            poll = fields.get("poll")
+            if poll is not _ABSENT:
+                if task.kind != "poll":
+                    raise ScenarioError(f"{fields.at('poll')}: is for poll tasks only")
+                self.parse_poll(poll, fields.at("poll"), task)
         task.mode = fields.string("mode", "inline")
         if task.mode not in ("inline", "worker", "async"):
             raise ScenarioError(f'{fields.at("mode")}: must be "inline", "worker" or "async"')
@@ -309,12 +408,22 @@ class Parser:
         if not isinstance(steps, list) or not steps:
             raise ScenarioError(f"{fields.at('steps')}: must be a non-empty array")
         for index, item in enumerate(steps):
-            step = self.parse_step(item, f"{fields.at('steps')}[{index}]")
+            step = self.parse_step(item, f"{fields.at('steps')}[{index}]", branch)
             if step.kind == "block" and task.mode == "inline":
                 raise ScenarioError(f"{path}: an inline task cannot block")
             task.steps.append(step)
         fields.finish()
         return task
+
+    @staticmethod
+    def parse_poll(value: Any, path: str, task: TaskSpec) -> None:
+        fields = Fields(value, path)
+        policy = fields.required_string("policy")
+        if policy not in ("fail_fast", "retry_on_error"):
+            raise ScenarioError(f'{fields.at("policy")}: must be "fail_fast" or "retry_on_error"')
+        task.poll_policy = policy
+        task.poll_max_errors = fields.unsigned("max_errors", UINT32_MAX, 0)
+        fields.finish()
 
     @staticmethod
     def parse_retry(value: Any, path: str) -> cano.Retry:
@@ -357,19 +466,24 @@ class Parser:
         fields.finish()  # rejects the fields this kind does not take
         return retry
 
-    def parse_step(self, value: Any, path: str) -> Step:
+    def parse_step(self, value: Any, path: str, branch: bool) -> Step:
         fields = Fields(value, path)
         kind = fields.required_string("do")
         step = Step(kind)
         step.times = fields.unsigned("times", UINT32_MAX, 1)
         if step.times == 0:
             raise ScenarioError(f"{fields.at('times')}: must be at least 1")
+        # A branch takes succeed, fail and block; a state's task every kind but succeed.
+        if (kind not in ("succeed", "fail", "block")) if branch else kind == "succeed":
+            role = "a split branch" if branch else "a task"
+            raise ScenarioError(f'{fields.at("do")}: "{kind}" is no step kind of {role}')
 
         def then(key: str) -> int:
             return self.state_ref(fields.require(key), fields.at(key)).code
 
         if kind == "goto":
             step.next = then("state")
+            step.read_split = fields.boolean("read_split", False)
         elif kind == "fail":
             code_name = fields.string("code", "TASK_EXECUTION")
             code = STATUS.get(code_name)
@@ -377,8 +491,16 @@ class Parser:
                 raise ScenarioError(f'{fields.at("code")}: "{code_name}" is no error status')
             step.code = code
             step.message = fields.string("message", "fail")
+            step.fatal = fields.boolean("fatal", False)
         elif kind == "block":
             pass
+        elif kind == "succeed":
+            step.value = fields.string("value")
+        elif kind == "pending":
+            delay = fields.unsigned("delay_ms", UINT64_MAX)
+            if delay is None:
+                raise ScenarioError(f"{fields.at('delay_ms')}: is required")
+            step.delay_ms = delay
         elif kind in ("store_put", "store_append"):
             step.key = fields.required_string("key")
             step.json = compact(fields.require("json"))
@@ -454,19 +576,46 @@ class Parser:
             if not isinstance(item, dict):
                 raise ScenarioError(f"{fields.at('store')}: must be an object")
             expect["store"] = dict(item)
+        item = fields.get("split_seen")
+        if item is not _ABSENT:
+            expect["split_seen"] = self.parse_split_seen(item, fields.at("split_seen"))
         expect["started"] = fields.boolean("started", True)
         fields.finish()
         if not expect["started"] and "final_state" in expect:
             raise ScenarioError(f"{fields.at('final_state')}: only applies to a run that started")
         return expect
 
+    @staticmethod
+    def parse_split_seen(value: Any, path: str) -> List[Optional[List[str]]]:
+        shape = "must be an array whose entries are null or arrays of strings"
+        if not isinstance(value, list):
+            raise ScenarioError(f"{path}: {shape}")
+        for index, entry in enumerate(value):
+            if entry is None:
+                continue
+            if not isinstance(entry, list) or any(not isinstance(t, str) for t in entry):
+                raise ScenarioError(f"{path}[{index}]: {shape}")
+        return list(value)
+
+    def attempt_key(self, key: str, path: str) -> None:
+        """A key of attempts or attempt_times_ms: a declared state, or "F[i]" for branch i of
+        the split state F."""
+        for code, split in self.splits.items():
+            for index in range(len(split.branches)):
+                if key == f"{self.states[code]}[{index}]":
+                    return
+        if key not in self.states:
+            raise ScenarioError(
+                f'{path}: "{key}" is neither a state in "states" nor a split branch "F[i]"'
+            )
+
     def per_state(self, value: Any, path: str, read: Any) -> Dict[str, Any]:
         if not isinstance(value, dict):
-            raise ScenarioError(f"{path}: must be an object keyed by state name")
+            raise ScenarioError(f'{path}: must be an object keyed by state name or "F[i]"')
         out = {}
         for state, item in value.items():
             at = f"{path}.{state}"
-            self.declared(state, at)
+            self.attempt_key(state, at)
             out[state] = read(item, at)
         return out
 
@@ -519,6 +668,7 @@ class Outcome:
     attempt_times_ms: Dict[str, List[int]] = field(default_factory=dict)
     resource_events: List[str] = field(default_factory=list)
     store: Dict[str, Any] = field(default_factory=dict)
+    split_seen: List[Optional[List[str]]] = field(default_factory=list)
     problems: List[str] = field(default_factory=list)
 
 
@@ -530,8 +680,10 @@ class Runner:
         self.lock = threading.Lock()
         self.resource_events: List[str] = []
         self.trail: List[str] = []
-        self.attempts: Dict[int, int] = {}
-        self.times: Dict[int, List[int]] = {}
+        self.attempts: Dict[str, int] = {}  # by key: the state's name, or "F[i]"
+        self.times: Dict[str, List[int]] = {}
+        self.split_seen: List[Optional[List[str]]] = []
+        self.last_call: Optional[Tuple[Tuple[bool, str], int]] = None  # (binding, attempt)
         self.running = 0  # worker bodies that will finish on their own
         self.starts = 0  # bodies started, of every mode
         self.done = threading.Event()
@@ -553,13 +705,25 @@ class Runner:
                 resources.insert(spec.key, JournaledResource(spec, self), type=RESOURCE_TAG)
             workflow = cano.Workflow(scenario.states, resources)
             for code, spec in scenario.tasks.items():
-                workflow.register(
+                self.register(workflow, code, spec)
+            for code, split in scenario.splits.items():
+                branches = [
+                    cano.Branch(
+                        self.body(code, spec, scenario.branch_key(code, index), branch=True),
+                        mode=spec.mode,
+                        retry=spec.retry,
+                        attempt_timeout=spec.attempt_timeout_ms / 1000.0,
+                        name=spec.name,
+                    )
+                    for index, spec in enumerate(split.branches)
+                ]
+                workflow.register_split(
                     code,
-                    self.body(code, spec),
-                    mode=spec.mode,
-                    retry=spec.retry,
-                    attempt_timeout=spec.attempt_timeout_ms / 1000.0,
-                    name=spec.name,
+                    branches,
+                    join=split.join(),
+                    join_state=split.join_state.code,
+                    timeout=split.timeout_ms / 1000.0,
+                    bulkhead=split.bulkhead or None,  # 0 = no limit
                 )
             for code in scenario.exit_states:
                 workflow.add_exit_state(code)
@@ -575,6 +739,26 @@ class Runner:
         self.collect(store)
         store.close()
         return self.outcome
+
+    def register(self, workflow: cano.Workflow, code: int, spec: TaskSpec) -> None:
+        options: Dict[str, Any] = dict(
+            mode=spec.mode,
+            retry=spec.retry,
+            attempt_timeout=spec.attempt_timeout_ms / 1000.0,
+            name=spec.name,
+        )
+        body = self.body(code, spec, self.scenario.label(code), branch=False)
+        if spec.kind == "router":
+            workflow.register_router(code, body, **options)
+        elif spec.kind == "poll":
+            if spec.poll_policy == "retry_on_error":
+                options.update(
+                    policy=cano.PollPolicy.RETRY_ON_ERROR, max_errors=spec.poll_max_errors
+                )
+            # fail_fast, or no "poll" (NULL options in C): the same; max_errors is unused then
+            workflow.register_poll(code, body, **options)
+        else:
+            workflow.register(code, body, **options)
 
     def start_and_drive(self, workflow: cano.Workflow) -> None:
         self.start_ms = self.engine.now_ms()
@@ -624,19 +808,40 @@ class Runner:
             now = engine.now_ms()
             engine.advance_ms(deadline - now if deadline > now else 0)
 
-    def body(self, code: int, spec: TaskSpec) -> Any:
+    def note_trail(
+        self, code: int, spec: TaskSpec, binding: Tuple[bool, str], attempt: int
+    ) -> None:
+        """README "trail": a task's state on its attempt 1; a poll task's once per attempt 1
+        (its attempt-1 calls right after its own attempt-1 call belong to the same wait); a
+        split state when one of its branches starts attempt 1 and the trail does not already
+        end with it. Called with the lock held."""
+        label = self.scenario.label(code)
+        if attempt == 1:
+            if binding[0]:
+                if not self.trail or self.trail[-1] != label:
+                    self.trail.append(label)
+            elif spec.kind == "poll":
+                if self.last_call != (binding, 1):
+                    self.trail.append(label)
+            else:
+                self.trail.append(label)
+        self.last_call = (binding, attempt)
+
+    def body(self, code: int, spec: TaskSpec, key: str, branch: bool) -> Any:
+        """The body of a state's task (code = its state) or of a split branch (code = the
+        split state, key = "F[i]")."""
         worker = spec.mode == "worker"
+        binding = (branch, key)
 
         def run(ctx: cano.TaskContext) -> Any:
             with self.lock:
                 if worker:
                     self.running += 1
                 self.starts += 1
-                count = self.attempts.get(code, 0) + 1
-                self.attempts[code] = count
-                self.times.setdefault(code, []).append(self.engine.now_ms() - self.start_ms)
-                if ctx.attempt == 1:
-                    self.trail.append(self.scenario.label(code))
+                count = self.attempts.get(key, 0) + 1
+                self.attempts[key] = count
+                self.times.setdefault(key, []).append(self.engine.now_ms() - self.start_ms)
+                self.note_trail(code, spec, binding, ctx.attempt)
                 step = spec.step_for(count)
             if step.kind == "block":
                 if worker:
@@ -644,28 +849,69 @@ class Runner:
                         self.running -= 1
                 return self.block(spec, ctx)
             try:
-                decision = self.perform(step, ctx)
-                if spec.mode == "async":
-                    # The completion comes before the body returns (README), so no completion
-                    # is outstanding while the driver moves the clock.
-                    completion = ctx.defer()
-                    try:
-                        if isinstance(decision, tuple):
-                            completion.fail(decision[1], code=decision[0])
-                        else:
-                            completion.complete(decision)
-                    except cano.CanoError as exc:
-                        self.problem(f"completing the async attempt of {code} failed: {exc}")
-                    return cano.PENDING
-                if isinstance(decision, tuple):
-                    raise cano.error_for(*decision)
-                return decision
+                return self.finish(step, spec, key, ctx)
             finally:
                 if worker:
                     with self.lock:
                         self.running -= 1
 
         return run
+
+    def finish(self, step: Step, spec: TaskSpec, key: str, ctx: cano.TaskContext) -> Any:
+        """Ends a body call (every step but block) the way its mode finishes an attempt."""
+        asynchronous = spec.mode == "async"
+        if step.kind == "pending":
+            # Returned directly in every mode: the engine polls again after the delay.
+            return cano.Pending.ms(step.delay_ms)
+        if step.kind == "fail" and step.fatal:
+            # Raised in every mode: an async completion cannot be fatal.
+            raise cano.Fatal(cano.error_for(step.code, step.message))
+        if step.kind == "succeed":
+            if not asynchronous:
+                return step.value  # a str becomes the branch's value; None leaves none
+            if step.value is not None:
+                ctx.set_value(step.value)
+            try:
+                ctx.defer().complete()
+            except cano.CanoError as exc:
+                self.problem(f"completing the async attempt of {key} failed: {exc}")
+            return cano.PENDING
+        if step.kind == "goto" and step.read_split:
+            self.record_split(ctx)
+        decision = self.perform(step, ctx)
+        if asynchronous:
+            # The completion comes before the body returns (README), so no completion is
+            # outstanding while the driver moves the clock.
+            completion = ctx.defer()
+            try:
+                if isinstance(decision, tuple):
+                    completion.fail(decision[1], code=decision[0])
+                else:
+                    completion.complete(decision)
+            except cano.CanoError as exc:
+                self.problem(f"completing the async attempt of {key} failed: {exc}")
+            return cano.PENDING
+        if isinstance(decision, tuple):
+            raise cano.error_for(*decision)
+        return decision
+
+    def record_split(self, ctx: cano.TaskContext) -> None:
+        """README "split_seen": what ctx.split_result shows this body."""
+        result = ctx.split_result
+        seen: Optional[List[str]] = None
+        if result is not None:
+            seen = []
+            for branch in result:
+                if branch.status is cano.BranchStatus.SUCCEEDED:
+                    text = branch.text("utf-8")
+                    seen.append("succeeded" if text is None else f"succeeded:{text}")
+                elif branch.status is cano.BranchStatus.FAILED:
+                    message = branch.error.message if branch.error else "<no error object>"
+                    seen.append(f"failed:{message}")
+                else:
+                    seen.append("cancelled")
+        with self.lock:
+            self.split_seen.append(seen)
 
     def block(self, spec: TaskSpec, ctx: cano.TaskContext) -> Any:
         if spec.mode == "async":
@@ -707,9 +953,10 @@ class Runner:
         outcome = self.outcome
         outcome.trail = list(self.trail)
         outcome.resource_events = list(self.resource_events)
-        for code, name in enumerate(self.scenario.states):
-            outcome.attempts[name] = self.attempts.get(code, 0)
-            outcome.attempt_times_ms[name] = list(self.times.get(code, []))
+        outcome.split_seen = list(self.split_seen)
+        for key in self.scenario.attempt_keys():
+            outcome.attempts[key] = self.attempts.get(key, 0)
+            outcome.attempt_times_ms[key] = list(self.times.get(key, []))
         for key in self.scenario.expect.get("store", {}):
             try:
                 outcome.store[key] = json.loads(store.get_json(key))
@@ -755,6 +1002,8 @@ def check(scenario: Scenario, outcome: Outcome) -> List[str]:
         equal("resource_events", outcome.resource_events, expect["resource_events"])
     for key, want in expect.get("store", {}).items():
         equal(f"store.{key}", outcome.store[key], want)
+    if "split_seen" in expect:
+        equal("split_seen", outcome.split_seen, expect["split_seen"])
     return problems
 
 
@@ -856,4 +1105,157 @@ def test_parser_rejects_unknown_fields_and_wrong_types(tmp_path: Path) -> None:
     good = tmp_path / "x.json"
     good.write_text(json.dumps(base))
     scenario = load_scenario(good)
+    assert check(scenario, Runner(scenario).run()) == []
+
+
+def test_parser_rejects_malformed_task_kinds_and_splits(tmp_path: Path) -> None:
+    """Strict parsing of the format extension: task kinds, split states, split_seen."""
+    split = {
+        "strategy": "all",
+        "join_state": "Done",
+        "branches": [{"steps": [{"do": "succeed", "value": "v"}]}],
+    }
+    base = {
+        "name": "x",
+        "states": ["A", "Done"],
+        "initial": "A",
+        "exit_states": ["Done"],
+        "tasks": {"A": {"split": split}},
+        "expect": {"status": "OK", "attempts": {"A[0]": 1}},
+    }
+
+    def with_split(**changes: Any) -> Dict[str, Any]:
+        changed = {**split, **changes}
+        return {**base, "tasks": {"A": {"split": {k: v for k, v in changed.items() if v != ()}}}}
+
+    def with_task(task: Dict[str, Any]) -> Dict[str, Any]:
+        return {**base, "tasks": {"A": task}, "expect": {"status": "OK"}}
+
+    goto = [{"do": "goto", "state": "Done"}]
+    cases: List[Tuple[str, Dict[str, Any]]] = [
+        ("is not a field", {**base, "tasks": {"A": {"split": split, "mode": "inline"}}}),
+        ("strategy: is required", with_split(strategy=())),
+        ("must be \"all\"", with_split(strategy="most")),
+        ("join_state: is required", with_split(join_state=())),
+        ("branches: is required", with_split(branches=())),
+        ("branches: must be an array", with_split(branches={})),
+        ("is not a field", with_split(branches=[{"kind": "task", "steps": [{"do": "succeed"}]}])),
+        ("no step kind of a split branch", with_split(branches=[{"steps": goto}])),
+        ("no step kind of a split branch", with_split(branches=[
+            {"steps": [{"do": "pending", "delay_ms": 1}]}])),
+        ("cannot block", with_split(branches=[{"steps": [{"do": "block"}]}])),
+        ("no step kind of a task", with_task({"steps": [{"do": "succeed"}]})),
+        ("must be \"task\", \"router\" or \"poll\"", with_task({"kind": "split", "steps": goto})),
+        ("is for poll tasks only", with_task({"poll": {"policy": "fail_fast"}, "steps": goto})),
+        ("policy: is required", with_task({"kind": "poll", "poll": {}, "steps": goto})),
+        ("delay_ms: is required", with_task({"kind": "poll", "steps": [{"do": "pending"}]})),
+        ("must be true or false", with_task({"steps": [
+            {"do": "goto", "state": "Done", "read_split": 1}]})),
+        ("is not a field", with_task({"steps": [{"do": "goto", "state": "Done", "fatal": True}]})),
+        ("neither a state", {**base, "expect": {"attempts": {"A[1]": 1}}}),
+        ("null or arrays of strings", {**base, "expect": {"split_seen": [["ok", 1]]}}),
+    ]
+    for fragment, data in cases:
+        path = tmp_path / "x.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(ScenarioError, match=fragment):
+            load_scenario(path)
+
+
+EXTENSION_SCENARIOS: List[Dict[str, Any]] = [
+    {
+        # Split values, a fatal branch, a cancelled one; split_seen and the F[i] counts.
+        "name": "split",
+        "states": ["Start", "Fan", "Join", "Done"],
+        "initial": "Start",
+        "exit_states": ["Done"],
+        "tasks": {
+            "Start": {"steps": [{"do": "goto", "state": "Fan", "read_split": True}]},
+            "Fan": {
+                "split": {
+                    "strategy": "partial_timeout",
+                    "timeout_ms": 100,
+                    "join_state": "Join",
+                    "branches": [
+                        {"steps": [{"do": "succeed", "value": "a"}]},
+                        {
+                            "retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 10},
+                            "steps": [{"do": "fail", "fatal": True, "message": "panic"}],
+                        },
+                        {"mode": "async", "steps": [{"do": "block"}]},
+                        {"mode": "async", "steps": [{"do": "succeed"}]},
+                    ],
+                }
+            },
+            "Join": {"steps": [{"do": "goto", "state": "Done", "read_split": True}]},
+        },
+        "expect": {
+            "status": "OK",
+            "trail": ["Start", "Fan", "Join"],
+            "attempts": {"Fan[0]": 1, "Fan[1]": 1, "Fan[2]": 1, "Fan[3]": 1, "Fan": 0},
+            "attempt_times_ms": {"Join": [100]},
+            "split_seen": [None, ["succeeded:a", "failed:panic", "cancelled", "succeeded"]],
+        },
+    },
+    {
+        # A poll task (re-polls, RetryOnError), a router with retries, the poll trail rule.
+        "name": "poll_router",
+        "states": ["Wait", "Route", "Done"],
+        "initial": "Wait",
+        "exit_states": ["Done"],
+        "tasks": {
+            "Wait": {
+                "kind": "poll",
+                "poll": {"policy": "retry_on_error", "max_errors": 1},
+                "steps": [
+                    {"do": "pending", "delay_ms": 30},
+                    {"do": "fail"},
+                    {"do": "goto", "state": "Route"},
+                    {"do": "pending", "delay_ms": 5},
+                    {"do": "goto", "state": "Done"},
+                ],
+            },
+            "Route": {
+                "kind": "router",
+                "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 10},
+                "steps": [{"do": "fail"}, {"do": "goto", "state": "Wait"}],
+            },
+        },
+        "expect": {
+            "status": "OK",
+            "trail": ["Wait", "Route", "Wait"],
+            "attempt_times_ms": {"Wait": [0, 30, 30, 40, 45], "Route": [30, 40]},
+        },
+    },
+    {
+        # A fatal failure of an async task: one attempt, unwrapped, its own code.
+        "name": "fatal",
+        "states": ["A", "Done"],
+        "initial": "A",
+        "exit_states": ["Done"],
+        "tasks": {
+            "A": {
+                "mode": "async",
+                "retry": {"kind": "fixed", "max_retries": 3, "delay_ms": 10},
+                "steps": [{"do": "fail", "code": "STORE", "message": "boom", "fatal": True}],
+            }
+        },
+        "expect": {
+            "status": "STORE",
+            "message": "boom",
+            "cause_message": None,
+            "error_attempt": 1,
+            "attempts": {"A": 1},
+        },
+    },
+]
+
+
+@pytest.mark.parametrize("data", EXTENSION_SCENARIOS, ids=lambda d: d["name"])
+def test_the_runner_drives_the_format_extension(tmp_path: Path, data: Dict[str, Any]) -> None:
+    """The runner's own check of task kinds, splits and split_seen, independent of which
+    scenarios the shared suite holds."""
+    path = tmp_path / f"{data['name']}.json"
+    path.write_text(json.dumps(data))
+    scenario = load_scenario(path)
     assert check(scenario, Runner(scenario).run()) == []

@@ -408,3 +408,94 @@ def test_many_async_runs_completed_from_a_thread_pool(engine: cano.Engine) -> No
     handles = [workflow.start(engine, Step.Fetch) for _ in range(200)]
     assert all(handle.wait(10) is Step.Done for handle in handles)
     pool.shutdown()
+
+
+# --- fatal failures -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["inline", "worker", "async"])
+def test_a_fatal_failure_ends_the_retries_unwrapped(engine: cano.Engine, mode: str) -> None:
+    attempts: List[int] = []
+
+    def body(ctx: cano.TaskContext) -> Step:
+        attempts.append(ctx.attempt)
+        raise cano.Fatal("panic: index out of range")
+
+    workflow = one_state(body, mode=mode, retry=cano.Retry.fixed(5, 0))
+    with pytest.raises(cano.TaskExecutionError) as caught:
+        workflow.run(engine, Step.Fetch)
+    error = caught.value
+    assert not isinstance(error, cano.RetryExhaustedError)
+    assert error.message == "panic: index out of range"
+    assert (error.attempt, error.task, error.state) == (1, "Fetch", Step.Fetch)
+    assert attempts == [1]
+    assert isinstance(error.exception, cano.Fatal)
+
+
+def test_fatal_wraps_an_exception_and_keeps_it(engine: cano.Engine) -> None:
+    def wrapping(ctx: cano.TaskContext) -> Step:
+        raise cano.Fatal(KeyError("gone"))
+
+    def chained(ctx: cano.TaskContext) -> Step:
+        try:
+            {}["missing"]
+        except KeyError as exc:
+            raise cano.Fatal() from exc
+        return Step.Done  # pragma: no cover
+
+    for body, message in ((wrapping, "KeyError: 'gone'"), (chained, "KeyError: 'missing'")):
+        with pytest.raises(cano.TaskExecutionError) as caught:
+            one_state(body, mode="inline", retry=cano.Retry.fixed(3, 0)).run(engine, Step.Fetch)
+        assert caught.value.message == message
+        assert isinstance(caught.value.exception, KeyError)
+        assert caught.value.__cause__ is caught.value.exception
+
+
+def test_fatal_keeps_a_cano_errors_code_or_takes_one(engine: cano.Engine) -> None:
+    def timeout(ctx: cano.TaskContext) -> Step:
+        raise cano.Fatal(cano.CanoTimeoutError("too slow"))
+
+    with pytest.raises(cano.CanoTimeoutError, match="too slow"):
+        one_state(timeout, mode="inline", retry=cano.Retry.fixed(3, 0)).run(engine, Step.Fetch)
+
+    def store(ctx: cano.TaskContext) -> Step:
+        raise cano.Fatal("disk on fire", code=cano.StoreError.default_code)
+
+    with pytest.raises(cano.StoreError) as caught:
+        one_state(store, mode="inline", retry=cano.Retry.fixed(3, 0)).run(engine, Step.Fetch)
+    assert caught.value.message == "disk on fire"
+    assert repr(cano.Fatal("x")) == "cano.Fatal('x')"
+
+
+def test_ordinary_failures_before_a_fatal_one_are_retried(manual: cano.Engine) -> None:
+    attempts: List[int] = []
+
+    def body(ctx: cano.TaskContext) -> Step:
+        attempts.append(ctx.attempt)
+        if ctx.attempt < 3:
+            raise RuntimeError("transient")
+        raise cano.Fatal("stop")
+
+    workflow = one_state(body, mode="inline", retry=cano.Retry.fixed(9, 0.01))
+    with pytest.raises(cano.TaskExecutionError) as caught:
+        drive(manual, workflow.start(manual, Step.Fetch)).wait(5)
+    assert caught.value.message == "stop"
+    assert caught.value.attempt == 3
+    assert attempts == [1, 2, 3]
+
+
+def test_a_completion_cannot_fail_fatally(engine: cano.Engine) -> None:
+    problems: List[BaseException] = []
+
+    def body(ctx: cano.TaskContext) -> None:
+        completion = ctx.defer()
+        try:
+            completion.fail(cano.Fatal("x"))
+        except TypeError as exc:
+            problems.append(exc)
+        with pytest.raises(TypeError, match="needs the next state"):
+            completion.complete()
+        completion.complete(Step.Done)
+
+    assert one_state(body, mode="async").run(engine, Step.Fetch) is Step.Done
+    assert "cannot be fatal" in str(problems[0])

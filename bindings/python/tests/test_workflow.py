@@ -13,6 +13,7 @@ import pytest
 from conftest import Step, drive, wait_for
 
 import cano
+from cano import _callbacks
 from cano import _capi as C
 
 
@@ -361,3 +362,79 @@ def test_workflows_as_context_managers(engine: cano.Engine) -> None:
         workflow.register(Step.Fetch, lambda ctx: Step.Done, mode="inline")
         assert engine.run(workflow, Step.Fetch) is Step.Done
     assert "Step" in repr(workflow)
+
+
+# --- routers --------------------------------------------------------------------------------------
+
+
+class Route(enum.IntEnum):
+    Route = 0
+    Left = 1
+    Right = 2
+
+
+def test_a_router_picks_the_next_state(engine: cano.Engine) -> None:
+    workflow = cano.Workflow(Route, exit_states=[Route.Left, Route.Right])
+    picks: List[str] = []
+
+    @workflow.router(Route.Route, mode="inline", retry=cano.Retry.none())
+    def route(ctx: cano.TaskContext) -> Route:
+        picks.append(ctx.state.name)
+        return Route.Right if "right" in ctx.resources else Route.Left
+
+    assert callable(route)
+    assert workflow.run(engine, Route.Route) is Route.Left
+    workflow2 = cano.Workflow(
+        Route, cano.Resources().insert("right", object()), exit_states=[Route.Left, Route.Right]
+    )
+    workflow2.register_router(Route.Route, route, mode="worker", name="chooser")
+    assert workflow2.run(engine, Route.Route) is Route.Right
+    assert picks == ["Route", "Route"]
+
+
+def test_a_router_retries_with_the_default_policy(manual: cano.Engine) -> None:
+    # cano's RouterTask default is TaskConfig::default(): it retries (4 attempts).
+    attempts: List[int] = []
+
+    def route(ctx: cano.TaskContext) -> Route:
+        attempts.append(ctx.attempt)
+        if ctx.attempt < 3:
+            raise RuntimeError("not yet")
+        return Route.Right
+
+    workflow = cano.Workflow(Route, exit_states=[Route.Left, Route.Right])
+    workflow.register_router(Route.Route, route, mode="inline")
+    assert drive(manual, workflow.start(manual, Route.Route)).wait(5) is Route.Right
+    assert attempts == [1, 2, 3]
+
+    attempts.clear()
+    failing = cano.Workflow(Route, exit_states=[Route.Left, Route.Right])
+    failing.register_router(Route.Route, lambda ctx: attempts.append(1) or 1 / 0, mode="inline")
+    with pytest.raises(cano.RetryExhaustedError, match="after 4 attempt"):
+        drive(manual, failing.start(manual, Route.Route)).wait(5)
+    assert len(attempts) == 4
+
+
+def test_router_errors_and_ownership() -> None:
+    workflow = cano.Workflow(Route, exit_states=[Route.Left])
+    before = len(_callbacks.REGISTRY)
+    with pytest.raises(cano.ConfigurationError):
+        workflow.register_router(9, lambda ctx: Route.Left)
+    with pytest.raises(TypeError):
+        workflow.register_router(Route.Route, 42)
+    assert len(_callbacks.REGISTRY) == before
+    workflow.register_router(Route.Route, lambda ctx: Route.Left)
+    # Registering a plain task replaces (and releases) the router.
+    workflow.register(Route.Route, lambda ctx: Route.Left)
+    assert len(_callbacks.REGISTRY) == before + 1
+    workflow.close()
+    assert len(_callbacks.REGISTRY) == before
+
+
+def test_a_router_may_not_ask_to_be_polled(engine: cano.Engine) -> None:
+    workflow = cano.Workflow(Route, exit_states=[Route.Left])
+    workflow.register_router(
+        Route.Route, lambda ctx: cano.Pending(0), mode="inline", retry=cano.Retry.none()
+    )
+    with pytest.raises(cano.TaskExecutionError, match="not registered as a poll task"):
+        workflow.run(engine, Route.Route)

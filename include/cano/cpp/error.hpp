@@ -7,7 +7,8 @@
 // one immutable cano_error with its copies, so copying an exception is cheap and never fails.
 //
 // Tasks may throw these classes too: the wrapper turns a thrown cano::error into the task's
-// failure with the same code and message (see cano/cpp/workflow.hpp).
+// failure with the same code and message (see cano/cpp/workflow.hpp), and a thrown
+// cano::fatal_error into a failure that is never retried.
 //
 // Thread safety: error objects are immutable; copies may be used from any thread.
 // Since 0.1.0.
@@ -165,6 +166,28 @@ CANO_CPP_DEFINE_ERROR(internal_error, api_error, CANO_E_INTERNAL)
 CANO_CPP_DEFINE_ERROR(user_error, api_error, CANO_E_USER)
 
 #undef CANO_CPP_DEFINE_ERROR
+
+// Thrown from a task body (a task, a router, a poll task or a split branch) to fail the task
+// at once: no retry follows, and the error is returned as it is, never wrapped in
+// retry_exhausted_error. This is what cano does with a panic (cano_task_ctx_fail_fatal()), so
+// use it for failures that retrying cannot cure (a broken invariant, a corrupt input). A poll
+// task's retry_on_error policy does not forgive it either.
+//
+// The failure keeps `code` and `message`, so the run fails with the subclass its code maps to
+// (task_execution_error by default), not with fatal_error: fatal_error only marks the throw.
+// Thrown into an async completion (completion<State>::fail(std::exception_ptr)) it is an
+// ordinary failure, because the C ABI finishes async attempts without a fatal variant.
+// Immutable, like every cano::error; copies may be used from any thread. Since 0.1.0.
+class fatal_error : public error {
+ public:
+  // A fatal failure with `message` and `code` (a CANO_E_* value; a non-negative code becomes
+  // CANO_E_TASK_EXECUTION). Throws std::bad_alloc only.
+  explicit fatal_error(string_ref message, cano_status code = CANO_E_TASK_EXECUTION)
+      : error(code, message) {}
+
+  // Makes `failure` (its code and message) fatal: `throw cano::fatal_error(e);`.
+  explicit fatal_error(const error& failure) : error(failure.code(), failure.message()) {}
+};
 
 namespace detail {
 

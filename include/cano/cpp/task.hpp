@@ -9,8 +9,9 @@
 //   auto retried = cano::task_config().with_fixed_retry(2, std::chrono::milliseconds(10));
 //
 // task_context is what a body receives: the run's resources, the attempt number, the run id,
-// the cancelled flag and, for async tasks, a completion to finish the attempt later from any
-// thread (see cano/task.h for the modes and the retry rules).
+// the cancelled flag, for async tasks a completion to finish the attempt later from any
+// thread (see cano/task.h for the modes and the retry rules) and, in a split's join state,
+// the split's outcome (cano/cpp/split_result.hpp).
 //
 // Since 0.1.0.
 #pragma once
@@ -18,6 +19,7 @@
 #include <chrono>
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -27,6 +29,7 @@
 #include "cano/task.h"
 #include "cano/cpp/error.hpp"
 #include "cano/cpp/resources.hpp"
+#include "cano/cpp/split_result.hpp"
 #include "cano/cpp/state.hpp"
 #include "cano/cpp/string_ref.hpp"
 
@@ -200,6 +203,26 @@ inline std::pair<cano_status, std::string> describe_failure(std::exception_ptr f
   }
 }
 
+// Records the failure an exception escaping a task body stands for, and returns the status
+// the body returns: cano_task_ctx_fail_fatal() for a fatal_error, cano_task_ctx_fail() with
+// describe_failure()'s code and message for anything else.
+inline cano_status fail_attempt(cano_task_ctx* ctx, std::exception_ptr failure) noexcept {
+  try {
+    try {
+      std::rethrow_exception(failure);
+    } catch (const fatal_error& e) {
+      return cano_task_ctx_fail_fatal(ctx, e.code(), e.message());
+    } catch (...) {
+      // Not fatal: mapped below, outside this handler.
+    }
+    auto [code, message] = describe_failure(std::move(failure));
+    return cano_task_ctx_fail(ctx, code, message.c_str());
+  } catch (...) {
+    // Only copying the message can fail here; the failure itself must still be reported.
+    return cano_task_ctx_fail(ctx, CANO_E_NO_MEMORY, "out of memory");
+  }
+}
+
 }  // namespace detail
 
 // Finishes one async attempt from any thread, exactly once. Copyable; every copy names the
@@ -227,7 +250,8 @@ class completion {
   // Fails the attempt with a cano::error's code and message.
   void fail(const error& failure) const { fail(failure.message(), failure.code()); }
 
-  // Fails the attempt with what `failure` holds, mapped as a thrown exception would be.
+  // Fails the attempt with what `failure` holds, mapped as a thrown exception would be, except
+  // that a fatal_error is an ordinary (retried) failure here: the C ABI has no fatal completion.
   void fail(std::exception_ptr failure) const {
     auto [code, message] = detail::describe_failure(std::move(failure));
     fail(message, code);
@@ -278,6 +302,15 @@ class task_context {
     return completion<State>(cano_task_ctx_engine(ctx_), token);
   }
 
+  // In the task of a split's join state, entered from that split: a view of every branch's
+  // outcome (valid during this body call only, cano/cpp/split_result.hpp). Empty in every
+  // other task, including later states of the same run.
+  std::optional<cano::split_result> split_result() const noexcept {
+    const cano_split_result* result = cano_task_ctx_split_result(ctx_);
+    if (result == nullptr) return std::nullopt;
+    return cano::split_result(result);
+  }
+
   // The async completion token (0 for tasks that are not async) and the engine (borrowed).
   std::uint64_t token() const noexcept { return cano_task_ctx_token(ctx_); }
   cano_engine* engine() const noexcept { return cano_task_ctx_engine(ctx_); }
@@ -287,5 +320,60 @@ class task_context {
  private:
   cano_task_ctx* ctx_;
 };
+
+namespace detail {
+
+// The forms of a body that answers synchronously (a split branch, a poll task): callable (as a
+// non-const lvalue) with the task context, with the run's resources, or with nothing, checked
+// in that order so that a generic lambda taking `auto&` gets the context. The checks stop at
+// the first form that fits (std::conjunction/disjunction), because asking whether such a
+// lambda takes the resources would instantiate its body with them.
+template <class F>
+struct plain_form {
+  using takes_context = std::is_invocable<F&, task_context&>;
+  using takes_resources = std::is_invocable<F&, cano::resources&>;
+  using takes_nothing = std::is_invocable<F&>;
+  static constexpr bool with_context = takes_context::value;
+  static constexpr bool with_resources =
+      std::conjunction_v<std::negation<takes_context>, takes_resources>;
+  static constexpr bool bare = std::conjunction_v<std::negation<takes_context>,
+                                                  std::negation<takes_resources>, takes_nothing>;
+  static constexpr bool any = std::disjunction_v<takes_context, takes_resources, takes_nothing>;
+};
+
+// What F returns when called in its plain form (void when F has none, for static_asserts).
+template <class F, class = void>
+struct plain_result {
+  using type = void;
+};
+template <class F>
+struct plain_result<F, std::enable_if_t<plain_form<F>::with_context>> {
+  using type = std::invoke_result_t<F&, task_context&>;
+};
+template <class F>
+struct plain_result<F, std::enable_if_t<plain_form<F>::with_resources>> {
+  using type = std::invoke_result_t<F&, cano::resources&>;
+};
+template <class F>
+struct plain_result<F, std::enable_if_t<plain_form<F>::bare>> {
+  using type = std::invoke_result_t<F&>;
+};
+template <class F>
+using plain_result_t = typename plain_result<F>::type;
+
+// Calls `body` in its plain form.
+template <class F>
+plain_result_t<F> invoke_plain(F& body, task_context& context) {
+  if constexpr (plain_form<F>::with_context) {
+    return std::invoke(body, context);
+  } else if constexpr (plain_form<F>::with_resources) {
+    cano::resources res = context.resources();
+    return std::invoke(body, res);
+  } else {
+    return std::invoke(body);
+  }
+}
+
+}  // namespace detail
 
 }  // namespace cano

@@ -23,6 +23,11 @@
 // task's retry policy): a cano::error keeps its code and message, any other std::exception
 // becomes task_execution_error with what().
 //
+// Beyond plain tasks, a state may hold a router (register_router: a task that only picks the
+// next state), a poll task (register_poll: "wait until", cano/cpp/poll.hpp) or a split
+// (register_split: branches in parallel, then a join state, cano/cpp/split.hpp). Throwing
+// cano::fatal_error from any of them fails the task without retries (cano's panic).
+//
 // A workflow is a handle: copies share one definition. Its first run freezes it; the builder
 // members then throw bad_state_error. Build it on one thread; once frozen, any thread may run
 // it concurrently.
@@ -41,13 +46,19 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
+#include "cano/poll.h"
 #include "cano/run.h"
+#include "cano/split.h"
 #include "cano/workflow.h"
+#include "cano/cpp/detail/native_object.hpp"
 #include "cano/cpp/engine.hpp"
 #include "cano/cpp/error.hpp"
+#include "cano/cpp/poll.hpp"
 #include "cano/cpp/resources.hpp"
 #include "cano/cpp/run.hpp"
+#include "cano/cpp/split.hpp"
 #include "cano/cpp/state.hpp"
 #include "cano/cpp/string_ref.hpp"
 #include "cano/cpp/task.hpp"
@@ -117,13 +128,21 @@ cano_status run_task(cano_task_ctx* ctx, void* user_data) noexcept {
       return next_state<State>(ctx, std::invoke(task));
     }
   } catch (...) {
-    try {
-      auto [code, message] = describe_failure(std::current_exception());
-      return cano_task_ctx_fail(ctx, code, message.c_str());
-    } catch (...) {
-      // Only copying the message can fail here; the failure itself must still be reported.
-      return cano_task_ctx_fail(ctx, CANO_E_NO_MEMORY, "out of memory");
-    }
+    return fail_attempt(ctx, std::current_exception());
+  }
+}
+
+// The C body of a poll task: one call of F, answered with a next state or a re-poll delay.
+template <class State, class F>
+cano_status run_poll(cano_task_ctx* ctx, void* user_data) noexcept {
+  F& body = *static_cast<F*>(user_data);
+  try {
+    task_context context(ctx);
+    poll_result<State> answer = invoke_plain(body, context);
+    if (answer.is_ready()) return cano_task_ctx_next(ctx, state_code(answer.next()));
+    return cano_task_ctx_poll_again(ctx, static_cast<std::uint64_t>(answer.delay().count()));
+  } catch (...) {
+    return fail_attempt(ctx, std::current_exception());
   }
 }
 
@@ -183,21 +202,113 @@ class workflow {
   // later registered without task_mode::async), bad_state_error (frozen).
   template <class F>
   workflow& register_task(State state, F&& task, const task_config& config = task_config()) {
+    return register_with(&cano_workflow_register, state, std::forward<F>(task), config);
+  }
+
+  // Registers a router for a declared state (cano's register_router with a RouterTask): a
+  // side-effect-free task that only picks the next state. It takes the same task forms, modes
+  // and config as register_task() and runs the same way; its default config is cano's
+  // TaskConfig::default() (retries!), as RouterTask's is. The difference is that a router
+  // state will write no checkpoint row and take no sequence number once checkpoints exist.
+  // Same ownership rules, threads and errors as register_task(). Since 0.1.0.
+  template <class F>
+  workflow& register_router(State state, F&& router, const task_config& config = task_config()) {
+    return register_with(&cano_workflow_register_router, state, std::forward<F>(router), config);
+  }
+
+  // Registers a poll task ("wait until", cano's PollTask) for a declared state, replacing any
+  // previous task. `poll` is callable (as a non-const lvalue) as R(cano::task_context&),
+  // R(cano::resources&) or R(), where R converts to cano::poll_result<State>: return
+  // cano::ready(next) when what it waits for is ready, cano::pending(delay) to be called again
+  // after `delay` on an engine timer (no thread is held meanwhile; see cano/cpp/poll.hpp).
+  //
+  // The whole wait is one attempt: config's attempt timeout bounds it, and its retries restart
+  // it. A poll task's default retry policy is cano's PollTask::config(), TaskConfig::minimal()
+  // (one attempt): a config whose retry policy was left at the default (task_config() without
+  // with_retry) means one attempt here, as CANO_RETRY_DEFAULT does in the C ABI and in the
+  // other bindings; with_exponential_retry(3) is TaskConfig::default() itself.
+  // `policy` decides what an exception thrown by the body does:
+  // poll_policy::fail_fast() (the default) fails the attempt, poll_policy::retry_on_error(n)
+  // re-polls at once up to n errors in a row.
+  //
+  // The poll object is moved or copied into the workflow, may be called concurrently by
+  // different runs (one call at a time per run) and is destroyed exactly once, when the
+  // workflow and its last run are gone (at once if registering fails). The body runs inline on
+  // the loop thread (keep it short) or on a worker, as config's mode says. Build on one thread.
+  // Throws configuration_error (state not declared, or task_mode::async: a poll task answers
+  // each call at once), bad_state_error (frozen). Since 0.1.0.
+  template <class F>
+  workflow& register_poll(State state, F&& poll, const poll_policy& policy = poll_policy(),
+                          const task_config& config = task_config::minimal()) {
     using stored = std::decay_t<F>;
-    if (detail::is_deferred_task<State, stored>() && config.mode() != task_mode::async) {
-      throw configuration_error("a task that finishes later (returns void) must be registered "
-                                "with task_mode::async");
+    static_assert(detail::plain_form<stored>::any,
+                  "cano: a poll task must be callable as R(cano::task_context&), "
+                  "R(cano::resources&) or R(), with R convertible to cano::poll_result<State>");
+    static_assert(std::is_convertible_v<detail::plain_result_t<stored>, poll_result<State>>,
+                  "cano: a poll task must return cano::poll_result<State> (cano::ready(state) "
+                  "or cano::pending(delay))");
+    if (config.mode() == task_mode::async) {
+      throw configuration_error("a poll task answers every call at once: register it with "
+                                "task_mode::worker or task_mode::inline_, not task_mode::async");
     }
-    auto owned = std::make_unique<stored>(std::forward<F>(task));
+    auto owned = std::make_unique<stored>(std::forward<F>(poll));
     cano_task_options options = CANO_TASK_OPTIONS_INIT;
     config.apply(options);
-    options.run = &detail::run_task<State, stored>;
+    options.run = &detail::run_poll<State, stored>;
     options.user_data = owned.get();
     options.destroy = &detail::delete_object<stored>;
-    // From the call on the workflow owns the task, even when registering fails.
+    // From the call on the workflow owns the poll object, even when registering fails.
     owned.release();
     cano_error* err = nullptr;
-    detail::check(cano_workflow_register(native(), detail::state_code(state), &options, &err),
+    detail::check(cano_workflow_register_poll(native(), detail::state_code(state), &options,
+                                              &policy.native(), &err),
+                  err);
+    return *this;
+  }
+
+  // register_poll() with the fail_fast() policy and `config`.
+  template <class F>
+  workflow& register_poll(State state, F&& poll, const task_config& config) {
+    return register_poll(state, std::forward<F>(poll), poll_policy(), config);
+  }
+
+  // Registers a split state (cano's register_split with a JoinConfig): every branch starts at
+  // once (at most how.bulkhead() at a time), and when `how` is satisfied the run moves to
+  // `join_state`, whose task reads each branch's status, value and error through
+  // task_context::split_result(). Branches are callables with their own task_config
+  // (cano/cpp/split.hpp); `branches` may be empty. Replaces any previous task of `state`.
+  //
+  // Ownership: each registered branch shares its callable with the given cano::branch objects
+  // (see cano::branch), so `branches` may be destroyed or reused at once. Threads: build on one
+  // thread; branches run on workers or inline, as their configs say, concurrently with each
+  // other. The join is checked by validate() (and the first run): configuration_error "Split
+  // join_state J is neither registered nor an exit state", and the strategy checks listed at
+  // cano::join. Throws configuration_error (state not declared, or a branch registered with
+  // task_mode::async, which a branch that answers by returning cannot use), bad_state_error
+  // (frozen), std::bad_alloc. Since 0.1.0.
+  workflow& register_split(State state, const std::vector<branch>& branches, const join& how,
+                           State join_state) {
+    for (const branch& b : branches) {
+      if (b.config().mode() == task_mode::async) {
+        throw configuration_error("a split branch answers by returning: register it with "
+                                  "task_mode::worker or task_mode::inline_, not task_mode::async");
+      }
+    }
+    std::vector<cano_task_options> options;
+    options.reserve(branches.size());
+    try {
+      for (const branch& b : branches) options.push_back(b.native_options());
+    } catch (...) {
+      for (cano_task_options& made : options) made.destroy(made.user_data);
+      throw;
+    }
+    cano_join_options join_options = how.native();
+    join_options.join_state = detail::state_code(join_state);
+    // From the call on the library owns every branch's reference, even when registering fails.
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_register_split(native(), detail::state_code(state),
+                                               options.data(), options.size(), &join_options,
+                                               &err),
                   err);
     return *this;
   }
@@ -309,6 +420,31 @@ class workflow {
     detail::check(cano_workflow_create(&created, res, &err), err);
     workflow_.reset(created, &cano_workflow_destroy);
     for (const state_name& name : names) add_state(name.first, name.second);
+  }
+
+  using registrar = cano_status (*)(cano_workflow*, std::int32_t, const cano_task_options*,
+                                    cano_error**);
+
+  // register_task() and register_router(): the same task forms and ownership rules, through
+  // the C registration function `reg`.
+  template <class F>
+  workflow& register_with(registrar reg, State state, F&& task, const task_config& config) {
+    using stored = std::decay_t<F>;
+    if (detail::is_deferred_task<State, stored>() && config.mode() != task_mode::async) {
+      throw configuration_error("a task that finishes later (returns void) must be registered "
+                                "with task_mode::async");
+    }
+    auto owned = std::make_unique<stored>(std::forward<F>(task));
+    cano_task_options options = CANO_TASK_OPTIONS_INIT;
+    config.apply(options);
+    options.run = &detail::run_task<State, stored>;
+    options.user_data = owned.get();
+    options.destroy = &detail::delete_object<stored>;
+    // From the call on the workflow owns the task, even when registering fails.
+    owned.release();
+    cano_error* err = nullptr;
+    detail::check(reg(native(), detail::state_code(state), &options, &err), err);
+    return *this;
   }
 
   std::shared_ptr<cano_workflow> workflow_;

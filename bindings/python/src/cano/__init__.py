@@ -71,19 +71,22 @@ from ._errors import (
 from ._loader import ABI_MAJOR, library_path
 from .engine import ClockKind, Engine
 from .log import LogLevel
+from .poll import Pending, PollPolicy
 from .resources import HealthLevel, HealthStatus, Resources, type_tag
 from .run import RunHandle
+from .split import Branch, BranchOutcome, BranchStatus, Join, JoinStrategy, SplitResult
 from .store import MemoryStore, ValueKind
 from .task import (
     PENDING,
     Completion,
+    Fatal,
     Retry,
     RetryKind,
     Task,
     TaskContext,
     TaskMode,
 )
-from .workflow import Workflow
+from .workflow import SplitBuilder, Workflow
 
 __version__ = "0.1.0"
 
@@ -109,6 +112,9 @@ __all__ = [
     "ApiError",
     "AppendTypeMismatchError",
     "BadStateError",
+    "Branch",
+    "BranchOutcome",
+    "BranchStatus",
     "CancelledError",
     "CanoError",
     "CanoTimeoutError",
@@ -119,17 +125,22 @@ __all__ = [
     "Completion",
     "ConfigurationError",
     "Engine",
+    "Fatal",
     "GenericError",
     "HealthLevel",
     "HealthStatus",
     "InternalError",
     "InvalidArgumentError",
+    "Join",
+    "JoinStrategy",
     "KeyNotFoundError",
     "LogLevel",
     "MemoryStore",
     "NoMemoryError",
     "NotFoundError",
     "PENDING",
+    "Pending",
+    "PollPolicy",
     "ResourceDuplicateKeyError",
     "ResourceNotFoundError",
     "ResourceTypeMismatchError",
@@ -139,6 +150,8 @@ __all__ = [
     "RetryKind",
     "RunHandle",
     "ShutdownError",
+    "SplitBuilder",
+    "SplitResult",
     "StoreError",
     "Task",
     "TaskContext",

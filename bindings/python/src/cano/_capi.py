@@ -136,6 +136,63 @@ def task_options_init() -> cano_task_options:
     return options
 
 
+# --- split.h -----------------------------------------------------------------------------------
+
+CANO_JOIN_ALL = 0
+CANO_JOIN_ANY = 1
+CANO_JOIN_QUORUM = 2
+CANO_JOIN_PERCENTAGE = 3
+CANO_JOIN_PARTIAL_RESULTS = 4
+CANO_JOIN_PARTIAL_TIMEOUT = 5
+
+CANO_BRANCH_SUCCEEDED = 0
+CANO_BRANCH_FAILED = 1
+CANO_BRANCH_CANCELLED = 2
+
+
+class cano_join_options(Structure):  # noqa: N801 - the C name
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("strategy", c_int),
+        ("count", c_uint32),
+        ("percentage", c_double),
+        ("timeout_ms", c_uint64),
+        ("join_state", c_int32),
+        ("bulkhead", c_uint32),
+    ]
+
+
+def join_options_init() -> cano_join_options:
+    """CANO_JOIN_OPTIONS_INIT."""
+    options = cano_join_options()
+    options.struct_size = ctypes.sizeof(cano_join_options)
+    options.strategy = CANO_JOIN_ALL
+    return options
+
+
+# --- poll.h ------------------------------------------------------------------------------------
+
+CANO_POLL_AGAIN = 2
+CANO_POLL_FAIL_FAST = 0
+CANO_POLL_RETRY_ON_ERROR = 1
+
+
+class cano_poll_options(Structure):  # noqa: N801 - the C name
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("policy", c_int),
+        ("max_errors", c_uint32),
+    ]
+
+
+def poll_options_init() -> cano_poll_options:
+    """CANO_POLL_OPTIONS_INIT."""
+    options = cano_poll_options()
+    options.struct_size = ctypes.sizeof(cano_poll_options)
+    options.policy = CANO_POLL_FAIL_FAST
+    return options
+
+
 # --- run.h -------------------------------------------------------------------------------------
 
 #: cano_run_done_fn(run_id, status, final_state, const cano_error *error, user_data)
@@ -253,6 +310,14 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
         [POINTER(c_uint64), _P, _P, c_int32, cano_run_done_fn, c_void_p, _PP],
     ),
     "cano_run_wait": (_status, [POINTER(c_int32), _P, _P, c_int32, _PP]),
+    # split.h
+    "cano_split_result_cancelled": (c_size_t, [_P]),
+    "cano_split_result_count": (c_size_t, [_P]),
+    "cano_split_result_error": (c_void_p, [_P, c_size_t]),
+    "cano_split_result_failed": (c_size_t, [_P]),
+    "cano_split_result_status": (c_int, [_P, c_size_t]),
+    "cano_split_result_succeeded": (c_size_t, [_P]),
+    "cano_split_result_value": (c_void_p, [_P, c_size_t, POINTER(c_size_t)]),
     # error.h
     "cano_status_name": (c_char_p, [_status]),
     # store.h
@@ -282,9 +347,13 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_task_ctx_cancelled": (c_int, [_P]),
     "cano_task_ctx_engine": (c_void_p, [_P]),
     "cano_task_ctx_fail": (_status, [_P, _status, c_char_p]),
+    "cano_task_ctx_fail_fatal": (_status, [_P, _status, c_char_p]),
     "cano_task_ctx_next": (_status, [_P, c_int32]),
+    "cano_task_ctx_poll_again": (_status, [_P, c_uint64]),
     "cano_task_ctx_resources": (c_void_p, [_P]),
     "cano_task_ctx_run_id": (c_uint64, [_P]),
+    "cano_task_ctx_set_value": (_status, [_P, c_void_p, c_size_t]),
+    "cano_task_ctx_split_result": (c_void_p, [_P]),
     "cano_task_ctx_state": (c_int32, [_P]),
     "cano_task_ctx_token": (c_uint64, [_P]),
     "cano_task_options_max_attempts": (c_uint32, [POINTER(cano_task_options)]),
@@ -301,6 +370,15 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_workflow_create": (_status, [_PP, _P, _PP]),
     "cano_workflow_destroy": (None, [_P]),
     "cano_workflow_register": (_status, [_P, c_int32, POINTER(cano_task_options), _PP]),
+    "cano_workflow_register_poll": (
+        _status,
+        [_P, c_int32, POINTER(cano_task_options), POINTER(cano_poll_options), _PP],
+    ),
+    "cano_workflow_register_router": (_status, [_P, c_int32, POINTER(cano_task_options), _PP]),
+    "cano_workflow_register_split": (
+        _status,
+        [_P, c_int32, POINTER(cano_task_options), c_size_t, POINTER(cano_join_options), _PP],
+    ),
     "cano_workflow_resources": (c_void_p, [_P]),
     "cano_workflow_set_timeout": (_status, [_P, c_uint64, _PP]),
     "cano_workflow_state_code": (_status, [POINTER(c_int32), _P, c_char_p, _PP]),
@@ -340,11 +418,22 @@ HOLDS_GIL = frozenset(
         "cano_task_ctx_cancelled",
         "cano_task_ctx_engine",
         "cano_task_ctx_fail",
+        "cano_task_ctx_fail_fatal",
         "cano_task_ctx_next",
+        "cano_task_ctx_poll_again",
         "cano_task_ctx_resources",
         "cano_task_ctx_run_id",
+        "cano_task_ctx_set_value",
+        "cano_task_ctx_split_result",
         "cano_task_ctx_state",
         "cano_task_ctx_token",
+        "cano_split_result_cancelled",
+        "cano_split_result_count",
+        "cano_split_result_error",
+        "cano_split_result_failed",
+        "cano_split_result_status",
+        "cano_split_result_succeeded",
+        "cano_split_result_value",
         "cano_task_options_max_attempts",
         "cano_task_options_retry_delay",
         "cano_task_options_retry_exponential",
@@ -421,6 +510,13 @@ cano_resources_len = _fn("cano_resources_len")
 cano_run_cancel = _fn("cano_run_cancel")
 cano_run_start = _fn("cano_run_start")
 cano_run_wait = _fn("cano_run_wait")
+cano_split_result_cancelled = _fn("cano_split_result_cancelled")
+cano_split_result_count = _fn("cano_split_result_count")
+cano_split_result_error = _fn("cano_split_result_error")
+cano_split_result_failed = _fn("cano_split_result_failed")
+cano_split_result_status = _fn("cano_split_result_status")
+cano_split_result_succeeded = _fn("cano_split_result_succeeded")
+cano_split_result_value = _fn("cano_split_result_value")
 cano_status_name = _fn("cano_status_name")
 cano_store_append_json = _fn("cano_store_append_json")
 cano_store_append_object = _fn("cano_store_append_object")
@@ -444,9 +540,13 @@ cano_task_ctx_attempt = _fn("cano_task_ctx_attempt")
 cano_task_ctx_cancelled = _fn("cano_task_ctx_cancelled")
 cano_task_ctx_engine = _fn("cano_task_ctx_engine")
 cano_task_ctx_fail = _fn("cano_task_ctx_fail")
+cano_task_ctx_fail_fatal = _fn("cano_task_ctx_fail_fatal")
 cano_task_ctx_next = _fn("cano_task_ctx_next")
+cano_task_ctx_poll_again = _fn("cano_task_ctx_poll_again")
 cano_task_ctx_resources = _fn("cano_task_ctx_resources")
 cano_task_ctx_run_id = _fn("cano_task_ctx_run_id")
+cano_task_ctx_set_value = _fn("cano_task_ctx_set_value")
+cano_task_ctx_split_result = _fn("cano_task_ctx_split_result")
 cano_task_ctx_state = _fn("cano_task_ctx_state")
 cano_task_ctx_token = _fn("cano_task_ctx_token")
 cano_task_options_max_attempts = _fn("cano_task_options_max_attempts")
@@ -461,6 +561,9 @@ cano_workflow_add_state = _fn("cano_workflow_add_state")
 cano_workflow_create = _fn("cano_workflow_create")
 cano_workflow_destroy = _fn("cano_workflow_destroy")
 cano_workflow_register = _fn("cano_workflow_register")
+cano_workflow_register_poll = _fn("cano_workflow_register_poll")
+cano_workflow_register_router = _fn("cano_workflow_register_router")
+cano_workflow_register_split = _fn("cano_workflow_register_split")
 cano_workflow_resources = _fn("cano_workflow_resources")
 cano_workflow_set_timeout = _fn("cano_workflow_set_timeout")
 cano_workflow_state_code = _fn("cano_workflow_state_code")

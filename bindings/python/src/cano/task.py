@@ -10,8 +10,9 @@ A task body is any callable taking one argument, the context, and returning the 
 
 Raising fails the attempt: a :class:`~cano.CanoError` keeps its code and message; any other
 exception becomes a ``task_execution`` failure whose message is ``"ExcType: message"``. Failed
-attempts are retried as the task's :class:`Retry` says. A body never crashes the engine and an
-exception never vanishes: when the run fails, the raised error carries it in ``.exception``.
+attempts are retried as the task's :class:`Retry` says, except a :class:`Fatal` one, which ends
+the task's retries at once. A body never crashes the engine and an exception never vanishes:
+when the run fails, the raised error carries it in ``.exception``.
 
 Threads: an ``inline`` body runs on the engine's loop thread (keep it short, never block); a
 ``worker`` body on one of the engine's worker threads (it may block; poll ``ctx.cancelled``);
@@ -32,6 +33,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union
 from . import _callbacks, _errors
 from . import _capi as C
 from ._states import StateLike, StateSpace
+from .poll import Pending
+from .split import SplitResult, encode_value, read_split_result, remember_branch_exception
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -206,6 +209,47 @@ def _u32(value: int, what: str) -> int:
 PENDING = object()
 
 
+class Fatal(Exception):
+    """Raise it in a task (or branch) body to fail the attempt *without retries*: the failure
+    ends the task's retries at once and the run's error is the failure itself, never wrapped in
+    a :class:`~cano.RetryExhaustedError` (what cano does with a panic; cano_task_ctx_fail_fatal).
+
+    ``Fatal(exc)`` reports ``exc`` as a raising body would (a CanoError keeps its code and
+    message, any other exception becomes a ``task_execution`` failure ``"ExcType: message"``);
+    ``Fatal("message", code=...)`` gives the message and code (default TASK_EXECUTION);
+    ``raise cano.Fatal() from exc`` is ``Fatal(exc)``. ``code`` overrides the code in every
+    form. When the run fails, its error's ``.exception`` is the wrapped exception (or the Fatal
+    itself when it wraps none).
+
+    An async attempt is fatal only when its body raises Fatal; a :class:`Completion` cannot fail
+    fatally (the C ABI has no such completion).
+    """
+
+    def __init__(
+        self, error: Union[str, BaseException, None] = None, *, code: Optional[int] = None
+    ) -> None:
+        super().__init__(error if error is not None else "")
+        self.error: Union[str, BaseException, None] = error
+        self.code: Optional[int] = None if code is None else int(code)
+
+    def failure(self) -> Tuple[int, str, BaseException]:
+        """(code, message, the exception behind it) as the attempt reports them."""
+        error = self.error
+        if error is None and self.__cause__ is not None:
+            error = self.__cause__
+        if isinstance(error, BaseException):
+            code, message = _errors.failure_of(error, C.CANO_E_TASK_EXECUTION)
+            original: BaseException = error
+        else:
+            code, message, original = C.CANO_E_TASK_EXECUTION, error or "", self
+        if self.code is not None:
+            code = self.code
+        return code, message, original
+
+    def __repr__(self) -> str:
+        return f"cano.Fatal({self.error!r})"
+
+
 class Task:
     """Optional base class for class-based tasks: override :meth:`run`.
 
@@ -233,10 +277,14 @@ class Task:
         return self.run(ctx)
 
 
+#: What a registered body is (``_Spec.kind``).
+KIND_TASK, KIND_ROUTER, KIND_POLL, KIND_BRANCH = "task", "router", "poll", "branch"
+
+
 class _Spec:
     """Everything the task trampoline needs for one registered task (immutable once built)."""
 
-    __slots__ = ("fn", "states", "enum", "resources", "mode", "name")
+    __slots__ = ("fn", "states", "enum", "resources", "mode", "name", "kind", "index")
 
     def __init__(
         self,
@@ -245,6 +293,8 @@ class _Spec:
         resources: "Resources",
         mode: TaskMode,
         name: Optional[str],
+        kind: str = KIND_TASK,
+        index: int = -1,
     ) -> None:
         self.fn = fn
         self.states = states
@@ -252,6 +302,10 @@ class _Spec:
         self.resources = resources
         self.mode = mode
         self.name = name
+        #: KIND_TASK, KIND_ROUTER, KIND_POLL or KIND_BRANCH.
+        self.kind = kind
+        #: A branch's index in its split; -1 for the other kinds.
+        self.index = index
 
 
 class TaskContext:
@@ -260,12 +314,13 @@ class TaskContext:
     attribute raises :class:`~cano.BadStateError`. For async work, keep the
     :class:`Completion` from :meth:`defer` instead."""
 
-    __slots__ = ("_ptr", "_spec", "_completion")
+    __slots__ = ("_ptr", "_spec", "_completion", "_split")
 
     def __init__(self, ptr: int, spec: _Spec) -> None:
         self._ptr: Optional[int] = ptr
         self._spec = spec
         self._completion: Optional[Completion] = None
+        # _split (the split result, once read) stays unset: nothing on the hot path.
 
     def _live(self) -> int:
         ptr = self._ptr
@@ -331,6 +386,45 @@ class TaskContext:
         """The async completion token (0 unless the task is registered as async)."""
         return C.cano_task_ctx_token(self._live())
 
+    @property
+    def split_result(self) -> Optional[SplitResult]:
+        """What every branch of the split the run just left did, when this task runs for that
+        split's join state: a :class:`~cano.SplitResult` (a snapshot, valid after the body
+        too); None otherwise (no split led here)."""
+        ptr = self._live()
+        try:
+            return self._split  # type: ignore[no-any-return]
+        except AttributeError:
+            handle = C.cano_task_ctx_split_result(ptr)
+            if handle:
+                result = read_split_result(
+                    handle,
+                    self._spec.states.member,
+                    C.cano_task_ctx_engine(ptr) or 0,
+                    C.cano_task_ctx_run_id(ptr),
+                )
+            else:
+                result = None
+            self._split: Optional[SplitResult] = result
+            return result
+
+    def set_value(self, value: Any) -> None:
+        """Inside a split branch's body: leaves ``value`` for the join state's task (encoded as
+        a returned value is: bytes as they are, str as UTF-8, anything else as JSON); a later
+        call, or the body's non-None return value, replaces it. Mostly for async branches, which
+        finish through a Completion and so return no value. Raises BadStateError outside branch
+        bodies and TypeError for None or a value JSON cannot represent."""
+        ptr = self._live()
+        if self._spec.kind != KIND_BRANCH:
+            raise _errors.BadStateError(
+                "ctx.set_value() is only for the bodies of split branches",
+                code=C.CANO_E_BAD_STATE,
+            )
+        data = encode_value(value)
+        if data is None:
+            raise TypeError("ctx.set_value() needs a value (a branch that sets none leaves none)")
+        C.cano_task_ctx_set_value(ptr, data, len(data))
+
     def defer(self) -> "Completion":
         """Turns this async attempt into one that finishes later: returns a :class:`Completion`
         that any thread completes exactly once. The body then returns None (or
@@ -344,7 +438,9 @@ class TaskContext:
                     "ctx.defer() needs a task registered with mode='async'",
                     code=C.CANO_E_BAD_STATE,
                 )
-            self._completion = Completion(self.engine, token, self._spec.states)
+            self._completion = Completion(
+                self.engine, token, self._spec.states, self._spec.kind == KIND_BRANCH
+            )
         return self._completion
 
     def __repr__(self) -> str:
@@ -362,21 +458,31 @@ class Completion:
     engine; it is safe to use after the engine was closed (it raises ShutdownError).
     """
 
-    __slots__ = ("_engine", "_token", "_states", "__weakref__")
+    __slots__ = ("_engine", "_token", "_states", "_branch", "__weakref__")
 
-    def __init__(self, engine: "Engine", token: int, states: StateSpace) -> None:
+    def __init__(
+        self, engine: "Engine", token: int, states: StateSpace, branch: bool = False
+    ) -> None:
         self._engine = engine
         self._token = token
         self._states = states
+        self._branch = branch
 
     @property
     def token(self) -> int:
         """The C completion token."""
         return self._token
 
-    def complete(self, state: StateLike) -> None:
-        """Finishes the attempt with ``state`` as the next state."""
-        code = self._states.code(state)
+    def complete(self, state: Optional[StateLike] = None) -> None:
+        """Finishes the attempt with ``state`` as the next state. A split branch succeeds with
+        ``complete()`` (a state, if given, is ignored; set its value with ``ctx.set_value()``
+        in the body)."""
+        if state is None:
+            if not self._branch:
+                raise TypeError("complete() needs the next state (only branches may omit it)")
+            code = 0
+        else:
+            code = self._states.code(state)
         self._engine._complete(self._token, code)
 
     def fail(
@@ -385,6 +491,10 @@ class Completion:
         """Fails the attempt. ``error`` is a message (with ``code``) or an exception, which is
         reported as a raising body would be (a CanoError keeps its code and message, others
         become ``"ExcType: message"`` task_execution failures)."""
+        if isinstance(error, Fatal):
+            raise TypeError(
+                "an async completion cannot be fatal; raise cano.Fatal in the body instead"
+            )
         if isinstance(error, BaseException):
             code, message = _errors.failure_of(error, C.CANO_E_TASK_EXECUTION)
         else:
@@ -401,7 +511,10 @@ _tls = _callbacks._tls
 _registry_get = _callbacks.REGISTRY.get
 _ctx_next = C.cano_task_ctx_next
 _ctx_fail = C.cano_task_ctx_fail
+_ctx_fail_fatal = C.cano_task_ctx_fail_fatal
+_ctx_set_value = C.cano_task_ctx_set_value
 _PENDING_STATUS = C.CANO_PENDING
+_OK = C.CANO_OK
 
 # The latest exception each run's tasks raised, so that a failed run can hand it back:
 # (engine address, run id) -> (task name, attempt, exception). Bounded; oldest dropped first.
@@ -453,25 +566,57 @@ def forget_exception(engine_address: int, run_id: int) -> None:
 
 
 def _fail(ptr: int, spec: _Spec, exc: BaseException) -> int:
-    code, message = _errors.failure_of(exc, C.CANO_E_TASK_EXECUTION)
+    fatal = isinstance(exc, Fatal)
+    if fatal:
+        code, message, original = exc.failure()  # type: ignore[union-attr]
+    else:
+        code, message = _errors.failure_of(exc, C.CANO_E_TASK_EXECUTION)
+        original = exc
     try:
-        _remember(ptr, spec, exc)
+        if spec.kind == KIND_BRANCH:
+            remember_branch_exception(
+                C.cano_task_ctx_engine(ptr) or 0,
+                C.cano_task_ctx_run_id(ptr),
+                C.cano_task_ctx_state(ptr),
+                spec.index,
+                C.cano_task_ctx_attempt(ptr),
+                original,
+            )
+        else:
+            _remember(ptr, spec, original)
     except Exception:  # pragma: no cover - bookkeeping must never hide the failure
         pass
-    return _ctx_fail(ptr, code, message.encode("utf-8", "replace"))
+    return (_ctx_fail_fatal if fatal else _ctx_fail)(ptr, code, message.encode("utf-8", "replace"))
 
 
 def _bad_result(ptr: int, spec: _Spec, result: Any, deferred: bool) -> int:
+    poll = spec.kind == KIND_POLL
     if deferred:
         message = (
             f"async task body returned {result!r} after ctx.defer(); return None and finish "
             "through the Completion"
         )
+    elif result is PENDING:
+        message = (
+            "task body returned cano.PENDING without ctx.defer()"
+            + ("; return cano.Pending(delay) to be polled again" if poll else "")
+        )
     elif result is None:
-        message = "task body returned None; return the next state"
+        message = (
+            "poll task body returned None; return the next state or cano.Pending(delay)"
+            if poll
+            else "task body returned None; return the next state"
+        )
     else:
         message = f"task body returned {result!r}, which is not a state of {spec.enum.__name__}"
     return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+
+
+def _not_ready(ptr: int, result: Any) -> int:
+    """A body returned :class:`Pending` (or the class itself). The library fails the attempt of
+    a task that is not a poll task ("task returned CANO_POLL_AGAIN but is not registered as a
+    poll task"), as it does for every binding."""
+    return C.cano_task_ctx_poll_again(ptr, 0 if result is Pending else result.delay_ms)
 
 
 def _run_task(ptr: int, user_data: int) -> int:
@@ -499,6 +644,8 @@ def _run_task(ptr: int, user_data: int) -> int:
         try:
             code = spec.states.code(result)
         except (TypeError, ValueError):
+            if result.__class__ is Pending or result is Pending:
+                return _not_ready(ptr, result)
             return _bad_result(ptr, spec, result, False)
         return _ctx_next(ptr, code)
     except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
@@ -510,8 +657,53 @@ def _run_task(ptr: int, user_data: int) -> int:
         _tls.depth = depth
 
 
-#: The one task trampoline every Python task is registered with.
+#: The one task trampoline every Python task, router and poll task is registered with.
 RUN_TASK = C.cano_task_fn(_run_task)
+
+
+def _run_branch(ptr: int, user_data: int) -> int:
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        context = TaskContext(ptr, spec)
+        try:
+            result = spec.fn(context)
+        except BaseException as exc:  # noqa: B902 - a body must never unwind into C
+            context._ptr = None
+            return _fail(ptr, spec, exc)
+        context._ptr = None
+        if context._completion is not None:
+            if result is None or result is PENDING:
+                return _PENDING_STATUS
+            message = (
+                f"async branch body returned {result!r} after ctx.defer(); set its value with "
+                "ctx.set_value() before deferring, return None and finish through the Completion"
+            )
+            return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+        if result is None or result.__class__ is spec.enum:
+            return _OK  # no value; a state chosen by a branch is ignored
+        try:
+            data = encode_value(result)
+        except TypeError as exc:
+            return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, str(exc).encode("utf-8", "replace"))
+        _ctx_set_value(ptr, data, len(data))  # type: ignore[arg-type]
+        return _OK
+    except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
+        try:
+            return _ctx_fail(ptr, C.CANO_E_INTERNAL, _errors.describe_exception(exc).encode())
+        except BaseException:
+            return C.CANO_E_INTERNAL
+    finally:
+        _tls.depth = depth
+
+
+#: The trampoline every branch of a Python split is registered with.
+RUN_BRANCH = C.cano_task_fn(_run_branch)
 
 
 def resolve(

@@ -1,4 +1,5 @@
-"""Workflows: named states, one task per state, exit states, a timeout.
+"""Workflows: named states, one task per state (a task, a router, a poll task or a split),
+exit states, a timeout.
 
 ::
 
@@ -15,6 +16,10 @@
 
     final = workflow.run(engine, Step.Fetch)
 
+Besides plain tasks a state may have a router (:meth:`Workflow.register_router`), a poll task
+(:meth:`Workflow.register_poll`, see :mod:`cano.poll`) or a split (:meth:`Workflow.register_split`,
+see :mod:`cano.split`).
+
 Every member of the state enum is declared with its int value as the state's code and its
 name as the state's name. A workflow is built on one thread; its first run freezes it (the
 builder methods then raise BadStateError) and from then on any thread may start runs, also
@@ -25,15 +30,22 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import Any, Callable, Iterable, Optional, Type, TypeVar, Union
+from typing import Any, Callable, Iterable, List, Optional, Type, TypeVar, Union
 
 from . import _callbacks, _errors
 from . import _capi as C
 from ._states import StateLike, StateSpace
 from .engine import Engine
+from .poll import PollPolicy
 from .resources import Resources
 from .run import RUN_DONE, RunHandle
+from .split import Branch, Join, branch_list
 from .task import (
+    KIND_BRANCH,
+    KIND_POLL,
+    KIND_ROUTER,
+    KIND_TASK,
+    RUN_BRANCH,
     RUN_TASK,
     Retry,
     Seconds,
@@ -113,6 +125,55 @@ class Workflow:
 
     # --- building ---------------------------------------------------------------------------
 
+    def _options(
+        self,
+        task: Any,
+        kind: str,
+        mode: Union[TaskMode, str, None],
+        retry: Optional[Retry],
+        attempt_timeout: Optional[Seconds],
+        name: Optional[str],
+        index: int = -1,
+    ) -> "tuple[C.cano_task_options, int]":
+        """A filled cano_task_options for ``task`` and the registry token it refers to (the
+        caller hands the token to the library, or pops it on a failure before that)."""
+        body, task_mode, task_retry, timeout_ms, task_name = resolve(
+            task, mode, retry, attempt_timeout, name
+        )
+        spec = _Spec(body, self._states, self._resources, task_mode, task_name, kind, index)
+        options = C.task_options_init()
+        options.run = RUN_BRANCH if kind == KIND_BRANCH else RUN_TASK
+        options.destroy = _callbacks.DESTROY
+        options.name = task_name.encode() if task_name is not None else None
+        options.mode = int(task_mode)
+        task_retry.apply(options)
+        options.attempt_timeout_ms = timeout_ms
+        token = _callbacks.REGISTRY.add(spec)
+        options.user_data = token
+        return options, token
+
+    def _register_one(
+        self,
+        c_register: Callable[..., int],
+        state: StateLike,
+        task: Any,
+        kind: str,
+        mode: Union[TaskMode, str, None],
+        retry: Optional[Retry],
+        attempt_timeout: Optional[Seconds],
+        name: Optional[str],
+        *extra: Any,
+    ) -> "Workflow":
+        code = self._states.code(state)
+        handle = self._handle
+        options, token = self._options(task, kind, mode, retry, attempt_timeout, name)
+        err = ctypes.c_void_p()
+        status = c_register(handle, code, ctypes.byref(options), *extra, ctypes.byref(err))
+        if status < 0:
+            _callbacks.REGISTRY.pop(token)  # released by the hook already, but for VERSION
+            raise _errors.take(err.value, status, self._states.member)
+        return self
+
     def register(
         self,
         state: StateLike,
@@ -136,28 +197,9 @@ class Workflow:
         freed and its last run has ended). Raises ConfigurationError (undeclared state),
         BadStateError (frozen), InvalidArgumentError. Returns the workflow.
         """
-        body, task_mode, task_retry, timeout_ms, task_name = resolve(
-            task, mode, retry, attempt_timeout, name
+        return self._register_one(
+            C.cano_workflow_register, state, task, KIND_TASK, mode, retry, attempt_timeout, name
         )
-        code = self._states.code(state)
-        spec = _Spec(body, self._states, self._resources, task_mode, task_name)
-        options = C.task_options_init()
-        options.run = RUN_TASK
-        options.destroy = _callbacks.DESTROY
-        options.name = task_name.encode() if task_name is not None else None
-        options.mode = int(task_mode)
-        task_retry.apply(options)
-        options.attempt_timeout_ms = timeout_ms
-        token = _callbacks.REGISTRY.add(spec)
-        options.user_data = token
-        err = ctypes.c_void_p()
-        status = C.cano_workflow_register(
-            self._handle, code, ctypes.byref(options), ctypes.byref(err)
-        )
-        if status < 0:
-            _callbacks.REGISTRY.pop(token)  # released by the hook already, but for VERSION
-            raise _errors.take(err.value, status, self._states.member)
-        return self
 
     def task(
         self,
@@ -177,6 +219,220 @@ class Workflow:
             return task
 
         return decorate
+
+    def register_router(
+        self,
+        state: StateLike,
+        task: Any,
+        *,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> "Workflow":
+        """Registers a router for ``state``: a side-effect-free task that only picks the next
+        state (cano's RouterTask). It runs exactly like a task registered with
+        :meth:`register` (same body, options and defaults; note that cano's RouterTask default
+        is ``Retry.default()``, with retries); the difference is that a router state will write
+        no checkpoint once checkpoints exist. Same errors as :meth:`register`."""
+        return self._register_one(
+            C.cano_workflow_register_router,
+            state,
+            task,
+            KIND_ROUTER,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+        )
+
+    def router(
+        self,
+        state: StateLike,
+        *,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> Callable[[T], T]:
+        """Decorator form of :meth:`register_router`."""
+
+        def decorate(task: T) -> T:
+            self.register_router(
+                state, task, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+            )
+            return task
+
+        return decorate
+
+    def register_poll(
+        self,
+        state: StateLike,
+        task: Any,
+        *,
+        policy: Union[PollPolicy, str, None] = None,
+        max_errors: Optional[int] = None,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> "Workflow":
+        """Registers a poll task for ``state`` (cano's PollTask, see :mod:`cano.poll`): its
+        body returns the next state when what it waits for is ready, or
+        :class:`~cano.Pending` ``(delay)`` to be called again after ``delay`` seconds.
+
+        ``policy`` says what an exception does: ``PollPolicy.FAIL_FAST`` (the default) fails
+        the attempt; ``PollPolicy.RETRY_ON_ERROR`` polls again at once and fails the attempt
+        when more than ``max_errors`` (default 0) errors came in a row. The whole wait is one
+        attempt: ``attempt_timeout`` bounds it, and a retrying ``retry`` restarts it. The
+        default retry is cano's ``minimal()`` (one attempt; ``Retry.default()`` means the same
+        here). Other options as for :meth:`register`."""
+        poll_policy = PollPolicy.of(policy)
+        options = C.poll_options_init()
+        options.policy = int(poll_policy)
+        if max_errors is not None:
+            if poll_policy is not PollPolicy.RETRY_ON_ERROR:
+                raise ValueError("max_errors only applies to PollPolicy.RETRY_ON_ERROR")
+            if isinstance(max_errors, bool) or not isinstance(max_errors, int):
+                raise TypeError(f"max_errors must be an int, not {max_errors!r}")
+            if not 0 <= max_errors < 2**32:
+                raise ValueError(f"max_errors must be in [0, 2**32), not {max_errors}")
+            options.max_errors = max_errors
+        return self._register_one(
+            C.cano_workflow_register_poll,
+            state,
+            task,
+            KIND_POLL,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+            ctypes.byref(options),
+        )
+
+    def poll(
+        self,
+        state: StateLike,
+        *,
+        policy: Union[PollPolicy, str, None] = None,
+        max_errors: Optional[int] = None,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> Callable[[T], T]:
+        """Decorator form of :meth:`register_poll`."""
+
+        def decorate(task: T) -> T:
+            self.register_poll(
+                state,
+                task,
+                policy=policy,
+                max_errors=max_errors,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+            )
+            return task
+
+        return decorate
+
+    def register_split(
+        self,
+        state: StateLike,
+        branches: Iterable[Any],
+        *,
+        join_state: StateLike,
+        join: Optional[Join] = None,
+        timeout: Optional[Seconds] = None,
+        bulkhead: Optional[int] = None,
+    ) -> "Workflow":
+        """Registers a split for ``state`` (see :mod:`cano.split`): its branches run in
+        parallel, and when ``join`` (default ``Join.all()``) is satisfied the run moves to
+        ``join_state``, whose task reads every branch's outcome in ``ctx.split_result``.
+
+        ``branches`` lists branch bodies: functions ``f(ctx) -> value`` (or Tasks), each
+        optionally with its options as :class:`~cano.Branch` ``(f, mode=, retry=,
+        attempt_timeout=, name=)`` or a ``(f, {"mode": ...})`` tuple; an empty list is allowed.
+        ``timeout`` (seconds; None = none) is the split timeout, counted from the start of the
+        split; ``bulkhead`` caps how many branches run at once (None = no limit; a branch holds
+        its slot through its retries).
+
+        ``join`` is checked when the workflow is validated (ConfigurationError with cano's
+        texts), and so is ``join_state`` ("Split join_state J is neither registered nor an
+        exit state"). Raises ConfigurationError (undeclared state), BadStateError (frozen),
+        InvalidArgumentError, TypeError/ValueError for malformed arguments. Returns the
+        workflow."""
+        items = branch_list(branches)
+        if join is None:
+            join = Join.all()
+        if not isinstance(join, Join):
+            raise TypeError(f"join must be a cano.Join, not {join!r}")
+        code = self._states.code(state)
+        join_code = self._states.code(join_state)
+        join_options = C.join_options_init()
+        join.apply(join_options)
+        join_options.timeout_ms = to_ms(timeout, "timeout")
+        join_options.join_state = join_code
+        if bulkhead is not None:
+            if isinstance(bulkhead, bool) or not isinstance(bulkhead, int):
+                raise TypeError(f"bulkhead must be an int or None, not {bulkhead!r}")
+            if not 1 <= bulkhead < 2**32:
+                raise ValueError(
+                    f"bulkhead must be at least 1 (None means no limit), not {bulkhead}"
+                )
+            join_options.bulkhead = bulkhead
+        handle = self._handle
+        array = (C.cano_task_options * max(len(items), 1))()
+        tokens: List[int] = []
+        try:
+            for index, item in enumerate(items):
+                options, token = self._options(
+                    item.body,
+                    KIND_BRANCH,
+                    item.mode,
+                    item.retry,
+                    item.attempt_timeout,
+                    item.name,
+                    index,
+                )
+                tokens.append(token)
+                array[index] = options
+        except BaseException:
+            for token in tokens:  # the library never saw them
+                _callbacks.REGISTRY.pop(token)
+            raise
+        err = ctypes.c_void_p()
+        status = C.cano_workflow_register_split(
+            handle, code, array, len(items), ctypes.byref(join_options), ctypes.byref(err)
+        )
+        if status < 0:
+            for token in tokens:  # released by the hooks already, but for VERSION
+                _callbacks.REGISTRY.pop(token)
+            raise _errors.take(err.value, status, self._states.member)
+        return self
+
+    def split(
+        self,
+        state: StateLike,
+        *,
+        join_state: StateLike,
+        join: Optional[Join] = None,
+        timeout: Optional[Seconds] = None,
+        bulkhead: Optional[int] = None,
+    ) -> "SplitBuilder":
+        """Registers a split with no branches yet and returns a :class:`SplitBuilder` whose
+        ``@builder.branch(...)`` decorator adds branches one at a time (each addition
+        re-registers the split with every branch so far)::
+
+            fan = workflow.split(Step.Fan, join=cano.Join.any(), join_state=Step.Merge)
+
+            @fan.branch(mode="worker")
+            def ask_mirror_a(ctx):
+                return download("a")
+        """
+        return SplitBuilder(self, state, join_state, join, timeout, bulkhead)
 
     def add_exit_state(self, *states: StateLike) -> "Workflow":
         """Marks states as exit states (duplicates are ignored). A run that enters one ends
@@ -305,3 +561,70 @@ class Workflow:
 
     def __repr__(self) -> str:
         return f"<cano.Workflow states={self._states.enum.__name__}>"
+
+
+class SplitBuilder:
+    """Adds the branches of one split state one at a time (see :meth:`Workflow.split`)."""
+
+    def __init__(
+        self,
+        workflow: Workflow,
+        state: StateLike,
+        join_state: StateLike,
+        join: Optional[Join],
+        timeout: Optional[Seconds],
+        bulkhead: Optional[int],
+    ) -> None:
+        self._workflow = workflow
+        self._state = state
+        self._settings = dict(join_state=join_state, join=join, timeout=timeout, bulkhead=bulkhead)
+        self._branches: List[Branch] = []
+        self._register()
+
+    def _register(self) -> None:
+        self._workflow.register_split(self._state, self._branches, **self._settings)
+
+    @property
+    def branches(self) -> List[Branch]:
+        """The branches added so far (a copy)."""
+        return list(self._branches)
+
+    def add(
+        self,
+        body: Any,
+        *,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> "SplitBuilder":
+        """Adds a branch and re-registers the split. Returns the builder."""
+        branch = Branch(
+            body, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+        )
+        self._branches.append(branch)
+        try:
+            self._register()
+        except BaseException:
+            self._branches.pop()
+            raise
+        return self
+
+    def branch(
+        self,
+        *,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> Callable[[T], T]:
+        """Decorator form of :meth:`add`; returns the function unchanged."""
+
+        def decorate(body: T) -> T:
+            self.add(body, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name)
+            return body
+
+        return decorate
+
+    def __repr__(self) -> str:
+        return f"<cano.SplitBuilder state={self._state!r} branches={len(self._branches)}>"
