@@ -66,7 +66,7 @@ struct PollFixture {
         cano_engine_clock_advance(engine.get(), deadline > now ? deadline - now : 0, nullptr);
       }
     }
-    if (result.status != CANO_OK) err.err = cano_error_new(result.status, result.message.c_str());
+    if (result.status != CANO_OK) *err.out() = cano_error_new(result.status, result.message.c_str());
     return result.status;
   }
 };
