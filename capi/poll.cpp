@@ -31,7 +31,7 @@ CANO_API cano_status cano_workflow_register_poll(cano_workflow* workflow, int32_
       release();
       fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
     }
-    workflow->register_task(state, copy, /*router=*/false, &poll_copy);
+    workflow->register_task(state, copy, {false, &poll_copy, false, nullptr});
     return CANO_OK;
   });
 }

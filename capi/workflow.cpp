@@ -56,7 +56,7 @@ CANO_API cano_status cano_workflow_register_router(cano_workflow* workflow, int3
       if (copy.destroy != nullptr) copy.destroy(copy.user_data);
       fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
     }
-    workflow->register_task(state, copy, /*router=*/true);
+    workflow->register_task(state, copy, {/*router=*/true, nullptr, false, nullptr});
     return CANO_OK;
   });
 }

@@ -46,6 +46,13 @@ struct cano_task_ctx {
   std::string failure_message;
   cano_status body_status = CANO_OK;
   uint64_t poll_delay_ms = 0;  // cano_task_ctx_poll_again
+  // Stepped tasks: the cursor the previous step left (input) and the one this step leaves.
+  bool has_cursor = false;
+  std::string cursor;
+  std::string next_cursor;
+  // Timer tasks: what the wait callback decided (0 none, 1 a delay, 2 a clock reading).
+  int wait_kind = 0;
+  uint64_t wait_ms = 0;
   // A split branch's value (cano_task_ctx_set_value).
   bool has_value = false;
   std::string value;
@@ -68,6 +75,8 @@ struct cano_task_ctx {
     has_value = false;
     value.clear();
     poll_delay_ms = 0;
+    next_cursor.clear();
+    wait_kind = 0;
   }
 };
 

@@ -1,10 +1,16 @@
 #include "src/task_execution.hpp"
 
+#include "cano/stepped.h"
 #include "src/engine.hpp"
 #include "src/log.hpp"
 #include "src/workflow.hpp"
 
 namespace cano::detail {
+
+namespace {
+// Steps a stepped body may take back to back before the loop gets to do other work.
+constexpr uint32_t kStepBudget = 1024;
+}  // namespace
 
 TaskExecution::TaskExecution(cano_engine* engine, cano_workflow* workflow, uint64_t run_id,
                              Owner* owner)
@@ -32,6 +38,8 @@ bool TaskExecution::start(const TaskDef* task, int32_t state,
   branch_ = branch;
   has_value_ = false;
   value_.clear();
+  has_cursor_ = false;
+  cursor_.clear();
   split_result_ = std::move(split_result);
   status_ = Status::kRunning;
   return run_attempts() == Next::kDone;
@@ -59,14 +67,47 @@ TaskExecution::Next TaskExecution::run_attempts() {
   for (;;) {
     ++attempt_;
     poll_errors_ = 0;
+    // A stepped task's retry gets the same input cursor; any other task's attempt runs its whole
+    // step loop, so a retry starts again without one.
+    if (!task_->stepped) {
+      has_cursor_ = false;
+      cursor_.clear();
+    }
     // One deadline per attempt: for a poll task it bounds the whole wait, across its calls.
     if (task_->options.attempt_timeout_ms > 0) {
       engine_->arm(attempt_timer_, task_->options.attempt_timeout_ms);
     }
-    Next next = invoke();
+    Next next = task_->timer ? begin_wait() : invoke();
     while (next == Next::kInvokeAgain) next = invoke();
     if (next != Next::kRetryNow) return next;
   }
+}
+
+TaskExecution::Next TaskExecution::begin_wait() {
+  uint64_t now = engine_->now();
+  uint64_t delay = task_->timer_delay_ms;
+  if (task_->timer_wait != nullptr) {
+    prepare_ctx(inline_ctx_);
+    cano_status status = task_->timer_wait(&inline_ctx_, task_->options.user_data);
+    if (status != CANO_OK) {
+      inline_ctx_.body_status = status < 0 ? status : CANO_E_TASK_EXECUTION;
+      return conclude(inline_ctx_);
+    }
+    if (inline_ctx_.wait_kind == 0) {
+      return attempt_failed(
+          task_error(CANO_E_TASK_EXECUTION,
+                     "the timer's wait callback chose no wait (call cano_task_ctx_wait_for or "
+                     "cano_task_ctx_wait_until)"));
+    }
+    delay = inline_ctx_.wait_kind == 1
+                ? inline_ctx_.wait_ms
+                : (inline_ctx_.wait_ms > now ? inline_ctx_.wait_ms - now : 0);
+  } else if (task_->timer_until_ms != 0) {
+    delay = task_->timer_until_ms > now ? task_->timer_until_ms - now : 0;
+  }
+  // The body (cano's after_wait) runs when the timer fires, as a poll's next call does.
+  engine_->arm(poll_timer_, delay);
+  return Next::kWait;
 }
 
 TaskExecution::Next TaskExecution::invoke() {
@@ -108,6 +149,12 @@ void TaskExecution::prepare_ctx(cano_task_ctx& ctx) {
   ctx.attempt = attempt_;
   ctx.cancelled.store(false, std::memory_order_relaxed);
   ctx.split_result = split_result_;
+  ctx.has_cursor = has_cursor_;
+  if (has_cursor_) {
+    ctx.cursor = cursor_;
+  } else {
+    ctx.cursor.clear();
+  }
 }
 
 cano_task_ctx* TaskExecution::new_heap_ctx() {
@@ -206,6 +253,26 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
     return attempt_failed(task_error(
         CANO_E_TASK_EXECUTION,
         "task returned CANO_OK without choosing a next state (call cano_task_ctx_next)"));
+  }
+  if (status == CANO_STEP_MORE) {
+    cursor_ = std::move(ctx.next_cursor);
+    has_cursor_ = true;
+    if (task_->stepped) {
+      // The step succeeded: the next one is a new attempt loop from the new cursor.
+      engine_->cancel(attempt_timer_);
+      attempt_ = 0;
+    }
+    // A long run of synchronous steps yields the loop now and then, through a zero timer.
+    if (++steps_since_yield_ >= kStepBudget) {
+      steps_since_yield_ = 0;
+      if (task_->stepped) {
+        engine_->arm(retry_timer_, 0);
+      } else {
+        engine_->arm(poll_timer_, 0);
+      }
+      return Next::kWait;
+    }
+    return task_->stepped ? Next::kRetryNow : Next::kInvokeAgain;
   }
   if (status == CANO_POLL_AGAIN) {
     return attempt_failed(

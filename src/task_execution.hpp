@@ -75,6 +75,8 @@ class TaskExecution {
   enum class Next { kDone, kWait, kRetryNow, kInvokeAgain };
 
   Next run_attempts();
+  // A timer task's wait at the start of an attempt: asks the wait callback, arms the timer.
+  Next begin_wait();
   // Calls the body once for the current attempt.
   Next invoke();
   void prepare_ctx(cano_task_ctx& ctx);
@@ -114,6 +116,10 @@ class TaskExecution {
   Timer retry_timer_;
   Timer poll_timer_;
   uint32_t poll_errors_ = 0;  // poll errors in a row, for CANO_POLL_RETRY_ON_ERROR
+  // The cursor the next step starts from (stepped work); none on the first step.
+  bool has_cursor_ = false;
+  std::string cursor_;
+  uint32_t steps_since_yield_ = 0;
 };
 
 }  // namespace cano::detail

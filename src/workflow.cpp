@@ -95,28 +95,43 @@ void cano_workflow::set_handler(StateInfo& state, std::unique_ptr<TaskDef> task,
   state.split = std::move(split);
 }
 
-void cano_workflow::register_task(int32_t code, const cano_task_options& options, bool router,
-                                  const cano_poll_options* poll) {
+void cano_workflow::register_task(int32_t code, const cano_task_options& options,
+                                  const cano::detail::TaskModel& model) {
   // The caller has already copied the options into a full-size struct; ownership of user_data
   // passes to the TaskDef first, so that every failure path below runs its destroy hook.
   auto task = std::make_unique<TaskDef>();
   task->options = options;
-  const char* what = poll ? "register_poll" : router ? "register_router" : "register";
+  const char* what = model.poll      ? "register_poll"
+                     : model.router  ? "register_router"
+                     : model.stepped ? "register_stepped"
+                     : model.timer   ? "register_timer"
+                                     : "register";
   require_unfrozen(what);
   StateInfo& state = require_declared(code, what);
-  if (poll != nullptr) {
+  if (model.poll != nullptr) {
+    const cano_poll_options* poll = model.poll;
     if (poll->policy != CANO_POLL_FAIL_FAST && poll->policy != CANO_POLL_RETRY_ON_ERROR) {
       fail(CANO_E_INVALID_ARGUMENT, std::string(what) + ": the poll task for state \"" +
                                         state.name + "\" has an unknown error policy " +
                                         std::to_string(poll->policy));
     }
-    // PollTask's default config is TaskConfig::minimal(), not the exponential default.
-    if (task->options.retry == CANO_RETRY_DEFAULT) task->options.retry = CANO_RETRY_NONE;
     task->poll = true;
     task->poll_policy = poll->policy;
     task->poll_max_errors = poll->max_errors;
   }
-  task->router = router;
+  if (model.timer != nullptr) {
+    task->timer = true;
+    task->timer_delay_ms = model.timer->delay_ms;
+    task->timer_until_ms = model.timer->until_ms;
+    task->timer_wait = model.timer->wait;
+  }
+  // PollTask's and TimerTask's default config is TaskConfig::minimal(), not the exponential
+  // default.
+  if ((task->poll || task->timer) && task->options.retry == CANO_RETRY_DEFAULT) {
+    task->options.retry = CANO_RETRY_NONE;
+  }
+  task->router = model.router;
+  task->stepped = model.stepped;
   complete_task_def(*task, state, what);
   set_handler(state, std::move(task), nullptr);
 }

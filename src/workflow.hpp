@@ -16,6 +16,7 @@
 #include "cano/poll.h"
 #include "cano/split.h"
 #include "cano/task.h"
+#include "cano/timer.h"
 #include "src/error.hpp"
 #include "src/refcount.hpp"
 #include "src/retry.hpp"
@@ -33,6 +34,11 @@ struct TaskDef {
   bool poll = false;
   cano_poll_error_policy poll_policy = CANO_POLL_FAIL_FAST;
   uint32_t poll_max_errors = 0;
+  bool stepped = false;  // registered with register_stepped: one attempt loop per step
+  bool timer = false;
+  uint64_t timer_delay_ms = 0;
+  uint64_t timer_until_ms = 0;
+  cano_timer_wait_fn timer_wait = nullptr;
 
   TaskDef() = default;
   TaskDef(const TaskDef&) = delete;
@@ -40,6 +46,14 @@ struct TaskDef {
   ~TaskDef() {
     if (options.destroy != nullptr) options.destroy(options.user_data);
   }
+};
+
+// How a task is registered: plain, or as one of cano's processing models.
+struct TaskModel {
+  bool router = false;
+  const cano_poll_options* poll = nullptr;
+  bool stepped = false;
+  const cano_timer_options* timer = nullptr;
 };
 
 // A split state's branches and join configuration (cano's JoinConfig).
@@ -71,9 +85,8 @@ struct cano_workflow : cano::detail::RefCounted {
   cano_workflow& operator=(const cano_workflow&) = delete;
 
   void add_state(int32_t code, const char* name);
-  // `poll` is non-null for a poll task; `router` marks a router.
-  void register_task(int32_t code, const cano_task_options& options, bool router = false,
-                     const cano_poll_options* poll = nullptr);
+  void register_task(int32_t code, const cano_task_options& options,
+                     const cano::detail::TaskModel& model = {});
   // Takes ownership of the branches' user data even when it fails (their destroy hooks run).
   void register_split(int32_t code, const std::vector<cano_task_options>& branches,
                       const cano_join_options& join);
