@@ -152,7 +152,12 @@ void cano_workflow::register_split(int32_t code, const std::vector<cano_task_opt
                                       "\" has an unknown join strategy " +
                                       std::to_string(join.strategy));
   }
-  for (auto& branch : split->branches) complete_task_def(*branch, state, "register_split");
+  for (size_t i = 0; i < split->branches.size(); ++i) {
+    TaskDef& branch = *split->branches[i];
+    complete_task_def(branch, state, "register_split");
+    // cano names a branch "{task name}[{index}]" in its observer events; errors use it too.
+    branch.name += "[" + std::to_string(i) + "]";
+  }
   split->strategy = join.strategy;
   split->count = join.count;
   split->percentage = join.percentage;

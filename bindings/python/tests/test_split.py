@@ -557,7 +557,7 @@ def test_a_failed_branch_error_describes_the_branch(manual: cano.Engine) -> None
     assert str(retried.error.cause.__cause__) == "attempt 3"
     assert isinstance(single.error, cano.TaskExecutionError)
     assert single.error.message == "Broken: attempt 1"
-    assert single.error.task == "Split"  # a branch's name defaults to the state's
+    assert single.error.task == "Split[0]"  # cano's "{name}[{index}]", name defaulting to the state's
     assert isinstance(single.error.exception, Broken)
     assert single.error.__cause__ is single.error.exception
     assert f.result().errors() == [retried.error, single.error]
