@@ -19,9 +19,9 @@
  * more error(s)".
  *
  * Each branch is a task with its own mode, retries and attempt timeout, named "NAME[i]" (NAME
- * being its options' name or the state's, i its index, as cano's observer ids); a branch succeeds when
- * its body returns CANO_OK (choosing a next state is optional and ignored) and may leave a value
- * with cano_task_ctx_set_value(). Branches that lose (an early exit or the split timeout) are
+ * being its options' name or the state's, i its index, as cano's observer ids). A branch
+ * succeeds when its body returns CANO_OK (choosing a next state is optional and ignored) and may
+ * leave a value with cano_task_ctx_set_value(). Branches that lose (an early exit or the split timeout) are
  * cancelled: their cancelled flag is set and their late results are discarded.
  *
  * Beyond cano: the join state's task reads every branch's outcome (success with its value,
