@@ -51,8 +51,18 @@ cano_poll_options cano_go_poll_options_init(void) {
   return options;
 }
 
+cano_timer_options cano_go_timer_options_init(void) {
+  cano_timer_options options = CANO_TIMER_OPTIONS_INIT;
+  return options;
+}
+
 cano_status cano_go_task_shim(cano_task_ctx *ctx, void *user_data) {
   return canoGoTaskRun(ctx, cano_go_slot_handle(user_data));
+}
+
+// A timer task's wait callback gets the task's own user data (its slot).
+cano_status cano_go_timer_wait_shim(cano_task_ctx *ctx, void *user_data) {
+  return canoGoTimerWait(ctx, cano_go_slot_handle(user_data));
 }
 
 // The run's slot is used once: the Go side takes the handle's value and deletes the handle.

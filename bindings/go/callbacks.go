@@ -39,7 +39,7 @@ func canoGoTaskRun(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_stat
 		}
 	}()
 	entry = cgo.Handle(handle).Value().(*taskEntry)
-	tc := &TaskContext{async: entry.mode == Async, branch: entry.branch}
+	tc := &TaskContext{async: entry.mode == Async, branch: entry.branch, name: entry.name}
 	tc.set(ctx)
 	defer tc.set(nil)
 	next, err := entry.run(tc)
@@ -53,11 +53,48 @@ func canoGoTaskRun(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_stat
 	if tc.pollAgain {
 		return C.cano_task_ctx_poll_again(ctx, C.uint64_t(durationMS(tc.pollDelay)))
 	}
+	if tc.stepMore {
+		return stepMore(ctx, tc.nextCursor)
+	}
 	if entry.branch {
 		// A branch succeeds by returning CANO_OK; a next state would be ignored.
 		return C.CANO_OK
 	}
 	return C.cano_task_ctx_next(ctx, C.int32_t(next))
+}
+
+// stepMore records the cursor for the next step (the library copies it) and returns
+// CANO_STEP_MORE.
+func stepMore(ctx *C.cano_task_ctx, cursor []byte) C.cano_status {
+	if len(cursor) == 0 {
+		return C.cano_task_ctx_step_more(ctx, nil, 0)
+	}
+	// The bytes hold no Go pointers and the call copies them before it returns.
+	return C.cano_task_ctx_step_more(ctx, unsafe.Pointer(&cursor[0]), C.size_t(len(cursor)))
+}
+
+//export canoGoTimerWait
+func canoGoTimerWait(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_status) {
+	var entry *taskEntry
+	defer func() {
+		if r := recover(); r != nil {
+			// As for a body: a panic fails the task at once.
+			status = failTask(ctx, CodeTaskExecution, entry.panicMessage(r), true)
+		}
+	}()
+	entry = cgo.Handle(handle).Value().(*taskEntry)
+	tc := &TaskContext{name: entry.name}
+	tc.set(ctx)
+	defer tc.set(nil)
+	wait, err := entry.timer.wait(tc)
+	if err != nil {
+		code, message := failureOf(err, CodeTaskExecution)
+		return failTask(ctx, code, message, errors.Is(err, ErrFatal))
+	}
+	if wait.until {
+		return C.cano_task_ctx_wait_until(ctx, C.uint64_t(durationMS(wait.d)))
+	}
+	return C.cano_task_ctx_wait_for(ctx, C.uint64_t(durationMS(wait.d)))
 }
 
 // failTask records a failure on the attempt and returns its status; a fatal failure ends the

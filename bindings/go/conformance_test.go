@@ -214,8 +214,9 @@ type confRetry struct {
 
 // confTask is a state's task (of any kind) or a split branch.
 type confTask struct {
-	kind             string // "task", "router" or "poll"; "task" for a branch
+	kind             string // "task", "router", "poll", "stepped" or "timer"; "task" for a branch
 	poll             *PollPolicy
+	timer            *confTimer // timer tasks only
 	mode             Mode
 	name             *string
 	retry            confRetry
@@ -236,6 +237,28 @@ type confStep struct {
 	readSplit bool          // goto: record the split result first
 	delay     time.Duration // pending
 	value     *string       // succeed: the branch's value
+	cursor    string        // more: the cursor's compact JSON text
+}
+
+// confTimer is a timer task's "timer": exactly one of delay_ms, until_ms and wait.
+type confTimer struct {
+	delayMS, untilMS *uint64
+	waits            []confWait
+}
+
+// confWait is one entry of a timer's wait list: "for", "until" or "fail".
+type confWait struct {
+	kind    string
+	ms      uint64
+	message string
+}
+
+// waitFor is the entry serving the call-th wait callback call (1-based); the last one repeats.
+func (t *confTimer) waitFor(call uint64) confWait {
+	if call == 0 || call > uint64(len(t.waits)) {
+		return t.waits[len(t.waits)-1]
+	}
+	return t.waits[call-1]
 }
 
 // nullable is an expectation that may be absent, null, or a value.
@@ -259,7 +282,8 @@ type confExpect struct {
 	attemptTimes    map[string][]uint64
 	resourceEvents  []string
 	store           map[string]string
-	splitSeen       *[]*[]string // null entries are nil
+	splitSeen       *[]*[]string         // null entries are nil
+	cursors         map[string][]*string // by state: compact JSON texts, nil for null
 	started         bool
 }
 
@@ -444,8 +468,10 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool)
 	task := &confTask{kind: "task", mode: Inline, retry: confRetry{kind: "none"}}
 	if !branch {
 		if k := f.str("kind"); k != nil {
-			if *k != "task" && *k != "router" && *k != "poll" {
-				failAt(f.at("kind"), "must be \"task\", \"router\" or \"poll\"")
+			switch *k {
+			case "task", "router", "poll", "stepped", "timer":
+			default:
+				failAt(f.at("kind"), "must be \"task\", \"router\", \"poll\", \"stepped\" or \"timer\"")
 			}
 			task.kind = *k
 		}
@@ -455,6 +481,14 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool)
 			}
 			policy := parsePoll(raw, f.at("poll"))
 			task.poll = &policy
+		}
+		if raw, ok := f.get("timer"); ok {
+			if task.kind != "timer" {
+				failAt(f.at("timer"), "is for timer tasks only")
+			}
+			task.timer = parseTimer(raw, f.at("timer"))
+		} else if task.kind == "timer" {
+			failAt(f.at("timer"), "is required for a timer task")
 		}
 	}
 	if m := f.str("mode"); m != nil {
@@ -507,6 +541,53 @@ func parsePoll(raw json.RawMessage, path string) PollPolicy {
 	}
 	failAt(f.at("policy"), "must be \"fail_fast\" or \"retry_on_error\"")
 	return FailFast
+}
+
+func parseTimer(raw json.RawMessage, path string) *confTimer {
+	f := newFields(raw, path)
+	timer := &confTimer{delayMS: f.unsigned("delay_ms", math.MaxUint64), untilMS: f.unsigned("until_ms", math.MaxUint64)}
+	given := 0
+	if timer.delayMS != nil {
+		given++
+	}
+	if timer.untilMS != nil {
+		given++
+	}
+	if raw, ok := f.get("wait"); ok {
+		given++
+		var list []json.RawMessage
+		decodeAt(raw, f.at("wait"), "a non-empty array", &list)
+		if len(list) == 0 {
+			failAt(f.at("wait"), "must be a non-empty array")
+		}
+		for i, item := range list {
+			timer.waits = append(timer.waits, parseWait(item, fmt.Sprintf("%s[%d]", f.at("wait"), i)))
+		}
+	}
+	if given != 1 {
+		failAt(path, "must have exactly one of delay_ms, until_ms and wait")
+	}
+	f.finish()
+	return timer
+}
+
+func parseWait(raw json.RawMessage, path string) confWait {
+	f := newFields(raw, path)
+	var found []confWait
+	if d := f.unsigned("for", math.MaxUint64); d != nil {
+		found = append(found, confWait{kind: "for", ms: *d})
+	}
+	if u := f.unsigned("until", math.MaxUint64); u != nil {
+		found = append(found, confWait{kind: "until", ms: *u})
+	}
+	if m := f.str("fail"); m != nil {
+		found = append(found, confWait{kind: "fail", message: *m})
+	}
+	if len(found) != 1 {
+		failAt(path, "must have exactly one of for, until and fail")
+	}
+	f.finish()
+	return found[0]
 }
 
 func parseRetry(raw json.RawMessage, path string) confRetry {
@@ -569,6 +650,8 @@ func (sc *confScenario) parseStep(raw json.RawMessage, path string, branch bool)
 		}
 	case "succeed":
 		step.value = f.str("value")
+	case "more":
+		step.cursor = compactJSON(f.require("cursor"), f.at("cursor"))
 	case "pending":
 		d := f.unsigned("delay_ms", math.MaxInt64/uint64(time.Millisecond))
 		if d == nil {
@@ -691,6 +774,26 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 	if raw, ok := f.get("split_seen"); ok {
 		e.splitSeen = parseSplitSeen(raw, f.at("split_seen"))
 	}
+	if raw, ok := f.get("cursors"); ok {
+		m := newFields(raw, f.at("cursors"))
+		e.cursors = map[string][]*string{}
+		for key, v := range m.members {
+			m.read[key] = true
+			sc.declared(key, m.at(key))
+			var list []json.RawMessage
+			decodeAt(v, m.at(key), "an array of JSON values (null: none)", &list)
+			seen := []*string{}
+			for _, item := range list {
+				if isNull(item) {
+					seen = append(seen, nil)
+					continue
+				}
+				text := compactJSON(item, m.at(key))
+				seen = append(seen, &text)
+			}
+			e.cursors[key] = seen
+		}
+	}
 	e.started = true
 	if b := f.boolean("started"); b != nil {
 		e.started = *b
@@ -791,6 +894,8 @@ type confRun struct {
 	times     map[string][]uint64
 	events    []string
 	splitSeen []*[]string
+	cursors   map[string][]*string // by key: the cursor each body call saw (nil: none)
+	waits     map[string]uint64    // timer wait callback calls, by key
 	problems  []string
 	// The previous body call of the run, for the poll trail rule.
 	lastKey     string
@@ -828,10 +933,12 @@ func (t *confTask) stepFor(call uint64) confStep {
 	return t.steps[len(t.steps)-1]
 }
 
-// noteTrail applies README.md's trail rules to a body call with attempt; holds run.mu.
-func (run *confRun) noteTrail(b *confBinding, attempt int) {
+// noteTrail applies README.md's trail rules to a body call with attempt; a call that saw a
+// cursor never adds to the trail (it continues the entry its state's first step began). Holds
+// run.mu.
+func (run *confRun) noteTrail(b *confBinding, attempt int, sawCursor bool) {
 	label := run.sc.label(b.state)
-	if attempt == 1 {
+	if attempt == 1 && !sawCursor {
 		switch {
 		case b.branch:
 			// A split state enters the trail once per entry.
@@ -889,7 +996,9 @@ type confResult struct {
 	pending bool // pending step: poll again after delay
 	delay   time.Duration
 	value   []byte // succeed step: the branch's value, or nil
-	handled bool   // an async call completed (or will never complete) through its token
+	more    bool   // more step: call again with cursor
+	cursor  string
+	handled bool // an async call completed (or will never complete) through its token
 }
 
 // perform runs a step that is not block.
@@ -908,6 +1017,8 @@ func (run *confRun) perform(ctx *TaskContext, step confStep) confResult {
 		return confResult{err: err}
 	case "pending":
 		return confResult{pending: true, delay: step.delay}
+	case "more":
+		return confResult{more: true, cursor: step.cursor}
 	case "succeed":
 		var value []byte
 		if step.value != nil {
@@ -952,10 +1063,21 @@ func (run *confRun) call(ctx *TaskContext, b *confBinding) confResult {
 		run.running.Add(1)
 	}
 	run.starts.Add(1)
+	// README.md "cursors": the cursor this call saw, or none.
+	var cursor *string
+	if !b.branch {
+		if raw, ok := ctx.Cursor(); ok {
+			text := string(raw)
+			cursor = &text
+		}
+	}
 	run.mu.Lock()
 	run.attempts[b.key]++
 	run.times[b.key] = append(run.times[b.key], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
-	run.noteTrail(b, ctx.Attempt())
+	run.noteTrail(b, ctx.Attempt(), cursor != nil)
+	if !b.branch {
+		run.cursors[b.key] = append(run.cursors[b.key], cursor)
+	}
 	step := b.task.stepFor(run.attempts[b.key])
 	run.mu.Unlock()
 
@@ -983,9 +1105,9 @@ func (run *confRun) call(ctx *TaskContext, b *confBinding) confResult {
 	}
 	res := run.perform(ctx, step)
 	// An async body completes inside the call (README.md), so the completion is queued to the
-	// loop by the time the body returns and never races with the clock. A pending step and a
-	// fatal failure are returned directly in every mode: there is no fatal completion.
-	if b.task.mode == Async && !res.pending && !errors.Is(res.err, ErrFatal) {
+	// loop by the time the body returns and never races with the clock. A pending step, a more
+	// step and a fatal failure are returned directly in every mode: there is no fatal completion.
+	if b.task.mode == Async && !res.pending && !res.more && !errors.Is(res.err, ErrFatal) {
 		var err error
 		if b.branch {
 			if res.value != nil {
@@ -1024,7 +1146,7 @@ func (run *confRun) call(ctx *TaskContext, b *confBinding) confResult {
 	return res
 }
 
-// taskBody is the body of a task or router.
+// taskBody is the body of a task, router or timer task.
 func (run *confRun) taskBody(b *confBinding) func(*TaskContext) (confState, error) {
 	return func(ctx *TaskContext) (confState, error) {
 		res := run.call(ctx, b)
@@ -1034,7 +1156,49 @@ func (run *confRun) taskBody(b *confBinding) func(*TaskContext) (confState, erro
 			// sets what Pending sets.
 			ctx.pollAgain, ctx.pollDelay = true, res.delay
 		}
+		if res.more {
+			// A more step in a router or timer task, whose functions answer a state: the runner
+			// sets what a step function's More sets.
+			ctx.stepMore, ctx.nextCursor = true, []byte(res.cursor)
+		}
 		return res.next, res.err
+	}
+}
+
+// stepBody is the body of a stepped task, or of a task whose steps include "more"
+// (RegisterStepLoop).
+func (run *confRun) stepBody(b *confBinding) StepFunc[confState] {
+	return func(ctx *TaskContext, _ json.RawMessage) (StepResult[confState], error) {
+		res := run.call(ctx, b)
+		if res.pending {
+			ctx.pollAgain, ctx.pollDelay = true, res.delay // as in taskBody
+		}
+		if res.err != nil {
+			return StepResult[confState]{}, res.err
+		}
+		if res.more {
+			return More[confState](json.RawMessage(res.cursor)), nil
+		}
+		return Finish(res.next), nil
+	}
+}
+
+// timerWait is a timer's wait function (README.md "Stepped and timer tasks"): the next entry
+// of its wait list, counted per state across every entry into it. Not a body call: it counts
+// no attempt and records nothing else.
+func (run *confRun) timerWait(b *confBinding) func(*TaskContext) (Wait, error) {
+	return func(ctx *TaskContext) (Wait, error) {
+		run.mu.Lock()
+		run.waits[b.key]++
+		wait := b.task.timer.waitFor(run.waits[b.key])
+		run.mu.Unlock()
+		switch wait.kind {
+		case "for":
+			return WaitFor(time.Duration(wait.ms) * time.Millisecond), nil
+		case "until":
+			return WaitUntil(time.Duration(wait.ms) * time.Millisecond), nil
+		}
+		return Wait{}, NewError(CodeTaskExecution, wait.message)
 	}
 }
 
@@ -1047,6 +1211,9 @@ func (run *confRun) pollBody(b *confBinding) PollFunc[confState] {
 		}
 		if res.pending {
 			return Pending[confState](res.delay), nil
+		}
+		if res.more {
+			ctx.stepMore, ctx.nextCursor = true, []byte(res.cursor) // as in taskBody
 		}
 		return Ready(res.next), nil
 	}
@@ -1086,6 +1253,28 @@ func confRetryPolicy(r confRetry) Retry {
 	return RetryNone
 }
 
+// hasStep reports whether any of the task's steps is of kind.
+func (t *confTask) hasStep(kind string) bool {
+	for _, s := range t.steps {
+		if s.kind == kind {
+			return true
+		}
+	}
+	return false
+}
+
+// confTimerOf is a timer task's Timer.
+func confTimerOf(run *confRun, b *confBinding) Timer {
+	timer := b.task.timer
+	switch {
+	case len(timer.waits) > 0:
+		return TimerWait(run.timerWait(b))
+	case timer.untilMS != nil:
+		return TimerUntil(time.Duration(*timer.untilMS) * time.Millisecond)
+	}
+	return TimerDelay(time.Duration(*timer.delayMS) * time.Millisecond)
+}
+
 // confOutcome is how the run ended, or why it could not start.
 type confOutcome struct {
 	started bool
@@ -1097,7 +1286,8 @@ type confOutcome struct {
 func runScenario(t *testing.T, sc *confScenario) {
 	names := append([]string(nil), sc.states...)
 	confNames.Store(&names)
-	run := &confRun{sc: sc, attempts: map[string]uint64{}, times: map[string][]uint64{}}
+	run := &confRun{sc: sc, attempts: map[string]uint64{}, times: map[string][]uint64{},
+		cursors: map[string][]*string{}, waits: map[string]uint64{}}
 
 	engine, err := NewEngine(WithManualClock(0), WithRandomSeed(1), WithWorkers(2))
 	must(t, err)
@@ -1162,8 +1352,16 @@ func runScenario(t *testing.T, sc *confScenario) {
 				opts = append(opts, WithPollPolicy(*task.poll))
 			}
 			must(t, wf.RegisterPoll(confState(code), run.pollBody(b), opts...))
+		case "stepped":
+			must(t, wf.RegisterStepped(confState(code), run.stepBody(b), opts...))
+		case "timer":
+			must(t, wf.RegisterTimer(confState(code), run.taskBody(b), confTimerOf(run, b), opts...))
 		default:
-			must(t, wf.RegisterFunc(confState(code), run.taskBody(b), opts...))
+			if task.hasStep("more") {
+				must(t, wf.RegisterStepLoop(confState(code), run.stepBody(b), opts...))
+			} else {
+				must(t, wf.RegisterFunc(confState(code), run.taskBody(b), opts...))
+			}
 		}
 	}
 	for _, code := range sc.exitStates {
@@ -1316,6 +1514,11 @@ func checkExpectations(t *testing.T, sc *confScenario, run *confRun, store *Memo
 			t.Errorf("attempt_times_ms[%s] = %v, want %v", name, got, want)
 		}
 	}
+	for state, want := range e.cursors {
+		if got := run.cursors[state]; !sameCursors(got, want) {
+			t.Errorf("cursors[%s] = %s, want %s", state, showCursors(got), showCursors(want))
+		}
+	}
 	if e.splitSeen != nil && showSplitSeen(run.splitSeen) != showSplitSeen(*e.splitSeen) {
 		t.Errorf("split_seen = %s, want %s", showSplitSeen(run.splitSeen), showSplitSeen(*e.splitSeen))
 	}
@@ -1338,6 +1541,39 @@ func checkExpectations(t *testing.T, sc *confScenario, run *confRun, store *Memo
 			t.Errorf("store[%s] = %s, want %s", key, text, want)
 		}
 	}
+}
+
+// sameCursors compares cursors as JSON values (nil: none).
+func sameCursors(got, want []*string) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		if (got[i] == nil) != (want[i] == nil) {
+			return false
+		}
+		if got[i] == nil {
+			continue
+		}
+		var g, w any
+		if json.Unmarshal([]byte(*got[i]), &g) != nil || json.Unmarshal([]byte(*want[i]), &w) != nil ||
+			!reflect.DeepEqual(g, w) {
+			return false
+		}
+	}
+	return true
+}
+
+func showCursors(cursors []*string) string {
+	parts := make([]string, len(cursors))
+	for i, c := range cursors {
+		if c == nil {
+			parts[i] = "null"
+		} else {
+			parts[i] = *c
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
 }
 
 func showSplitSeen(seen []*[]string) string {
@@ -1416,6 +1652,21 @@ func TestConformanceParserIsStrict(t *testing.T) {
 		"branch_kind":        `{"name": "branch_kind", ` + base + `, "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"kind": "task", "steps": [{"do": "succeed"}]}]}}}}`,
 		"branch_key_range":   `{"name": "branch_key_range", "states": ["A", "B"], "initial": "A", "exit_states": ["B"], "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"steps": [{"do": "succeed"}]}]}}}, "expect": {"attempts": {"A[1]": 1}}}`,
 		"split_seen_shape":   `{"name": "split_seen_shape", "states": ["A"], "initial": "A", "expect": {"split_seen": [["ok"], 3]}}`,
+		// Stepped and timer tasks, cursors.
+		"more_no_cursor":     `{"name": "more_no_cursor", ` + base + `, "tasks": {"A": {"kind": "stepped", "steps": [{"do": "more"}]}}}`,
+		"branch_more":        `{"name": "branch_more", ` + base + `, "tasks": {"A": {"split": {"strategy": "all", "join_state": "B", "branches": [{"steps": [{"do": "more", "cursor": 1}]}]}}}}`,
+		"timer_not_timer":    `{"name": "timer_not_timer", ` + base + `, "tasks": {"A": {"timer": {"delay_ms": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"timer_missing":      `{"name": "timer_missing", ` + base + `, "tasks": {"A": {"kind": "timer", "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"timer_two_keys":     `{"name": "timer_two_keys", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {"delay_ms": 1, "until_ms": 2}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"timer_no_key":       `{"name": "timer_no_key", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"timer_extra":        `{"name": "timer_extra", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {"delay_ms": 1, "jitter": 0}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"timer_wait_empty":   `{"name": "timer_wait_empty", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {"wait": []}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"wait_two_keys":      `{"name": "wait_two_keys", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {"wait": [{"for": 1, "fail": "x"}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"wait_extra":         `{"name": "wait_extra", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {"wait": [{"for": 1, "after": 1}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"timer_delay_type":   `{"name": "timer_delay_type", ` + base + `, "tasks": {"A": {"kind": "timer", "timer": {"delay_ms": "1"}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"cursors_undeclared": `{"name": "cursors_undeclared", "states": ["A"], "initial": "A", "expect": {"cursors": {"Z": []}}}`,
+		"cursors_not_array":  `{"name": "cursors_not_array", "states": ["A"], "initial": "A", "expect": {"cursors": {"A": 1}}}`,
+		"cursors_not_object": `{"name": "cursors_not_object", "states": ["A"], "initial": "A", "expect": {"cursors": []}}`,
 	} {
 		if _, err := parseScenario([]byte(body), name+".json"); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -1449,5 +1700,62 @@ func TestConformanceParserIsStrict(t *testing.T) {
 	}
 	if seen := showSplitSeen(*sc.expect.splitSeen); seen != `[null, ["succeeded:"]]` {
 		t.Fatalf("split_seen = %s", seen)
+	}
+	models := `{"name": "models", "states": ["S", "T", "D"], "initial": "S", "exit_states": ["D"], "tasks": {
+		"S": {"kind": "stepped", "steps": [{"do": "more", "cursor": {"a": [1, 2]}}, {"do": "goto", "state": "T"}]},
+		"T": {"kind": "timer", "timer": {"wait": [{"for": 5}, {"until": 9}, {"fail": "no"}]}, "steps": [{"do": "goto", "state": "D"}]}},
+		"expect": {"cursors": {"S": [null, {"a": [1, 2]}]}}}`
+	sc, err = parseScenario([]byte(models), "models.json")
+	must(t, err)
+	if s, tm := sc.tasks[0], sc.tasks[1]; s.kind != "stepped" || s.steps[0].cursor != `{"a":[1,2]}` || tm.kind != "timer" ||
+		len(tm.timer.waits) != 3 || tm.timer.waitFor(2).ms != 9 || tm.timer.waitFor(7).message != "no" {
+		t.Fatalf("parsed tasks = %+v, %+v", s, tm)
+	}
+	if got := showCursors(sc.expect.cursors["S"]); got != `[null, {"a":[1,2]}]` {
+		t.Fatalf("cursors = %s", got)
+	}
+}
+
+// TestConformanceRunsSteppedAndTimerScenarios is the runner's own check of the stepped and
+// timer extension, independent of which scenarios the shared suite holds.
+func TestConformanceRunsSteppedAndTimerScenarios(t *testing.T) {
+	for name, body := range map[string]string{
+		// A stepped task retried per step with its cursor; a plain task whose retry restarts its
+		// loop; the trail counts each entry once.
+		"stepped": `{"name": "stepped", "states": ["Steps", "Loop", "Done"], "initial": "Steps", "exit_states": ["Done"],
+			"tasks": {
+				"Steps": {"kind": "stepped", "mode": "worker", "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 10},
+					"steps": [{"do": "more", "cursor": {"page": 1}}, {"do": "fail"}, {"do": "more", "cursor": [2, "two"]},
+						{"do": "goto", "state": "Loop"}]},
+				"Loop": {"mode": "async", "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 5},
+					"steps": [{"do": "more", "cursor": 1}, {"do": "fail", "message": "lost"}, {"do": "more", "cursor": true},
+						{"do": "goto", "state": "Done"}]}},
+			"expect": {"status": "OK", "trail": ["Steps", "Loop"], "attempts": {"Steps": 4, "Loop": 4},
+				"attempt_times_ms": {"Steps": [0, 0, 10, 10], "Loop": [10, 10, 15, 15]},
+				"cursors": {"Steps": [null, {"page": 1}, {"page": 1}, [2, "two"]], "Loop": [null, 1, null, true]}}}`,
+		// Timer waits: a wait list (for, a failure, until), then a fixed delay in a worker.
+		"timer": `{"name": "timer", "states": ["Wait", "Later", "Done"], "initial": "Wait", "exit_states": ["Done"],
+			"tasks": {
+				"Wait": {"kind": "timer", "timer": {"wait": [{"for": 20}, {"fail": "no clock"}, {"until": 100}]},
+					"retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 5},
+					"steps": [{"do": "fail"}, {"do": "goto", "state": "Later"}]},
+				"Later": {"kind": "timer", "mode": "worker", "timer": {"delay_ms": 30}, "steps": [{"do": "goto", "state": "Done"}]}},
+			"expect": {"status": "OK", "trail": ["Wait", "Later"], "attempts": {"Wait": 2, "Later": 1},
+				"attempt_times_ms": {"Wait": [20, 100], "Later": [130]}, "cursors": {"Wait": [null, null]}}}`,
+		// A router and a poll task that loop with more, and a failing wait with no retries.
+		"loops": `{"name": "loops", "states": ["R", "P", "W", "Done"], "initial": "R", "exit_states": ["Done"],
+			"tasks": {
+				"R": {"kind": "router", "steps": [{"do": "more", "cursor": "r"}, {"do": "goto", "state": "P"}]},
+				"P": {"kind": "poll", "steps": [{"do": "pending", "delay_ms": 7}, {"do": "more", "cursor": 2}, {"do": "goto", "state": "W"}]},
+				"W": {"kind": "timer", "timer": {"wait": [{"fail": "no clock"}]}, "steps": [{"do": "goto", "state": "Done"}]}},
+			"expect": {"status": "TASK_EXECUTION", "message": "no clock", "error_state": "W", "error_attempt": 1,
+				"trail": ["R", "P"], "attempts": {"R": 2, "P": 3, "W": 0}, "attempt_times_ms": {"P": [0, 7, 7]},
+				"cursors": {"R": [null, "r"], "P": [null, null, 2], "W": []}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			sc, err := parseScenario([]byte(body), name+".json")
+			must(t, err)
+			runScenario(t, sc)
+		})
 	}
 }

@@ -36,13 +36,16 @@
 // fails the task with CodeTaskExecution "panic: <value>", never retried (as in cano); no panic
 // ever unwinds into C. A body that returns Fatal(err) fails its task the same way.
 //
-// # Split states, poll tasks and routers
+// # Split states, poll tasks, routers, stepped and timer tasks
 //
 // RegisterSplit runs a state's branches in parallel and joins them with a JoinStrategy
 // (JoinAll, JoinAny, JoinQuorum, JoinPercentage, JoinPartialResults, JoinPartialTimeout); the
 // join state's task reads every branch's outcome with TaskContext.SplitResult. RegisterPoll
 // registers a "wait until" task answering Ready(next) or Pending(delay); RegisterRouter a
-// side-effect-free routing task.
+// side-effect-free routing task. RegisterStepped runs resumable work one step at a time, each
+// step answering More(cursor) or Finish(next) with retries per step (RegisterStepLoop makes the
+// whole loop one attempt); RegisterTimer waits (TimerDelay, TimerUntil, TimerWait) before its
+// body runs.
 //
 // Go values handed to the library (tasks, resources, stored objects, handlers) are kept alive
 // by runtime/cgo handles, stored in small C allocations that the library's destroy hooks free;

@@ -385,7 +385,7 @@ func TestSplitValuesAndErrorsReachTheJoin(t *testing.T) {
 		t.Fatalf("branch 3 error %+v", b[3].Err)
 	}
 	e4 := wantCode(t, b[4].Err, CodeRetryExhausted, "Task failed after 2 attempt(s): Task execution error: flaky")
-	if e4.Cause == nil || e4.Cause.Message != "flaky" || e4.Task != "flaky-branch" || attempts.Load() != 2 {
+	if e4.Cause == nil || e4.Cause.Message != "flaky" || e4.Task != "flaky-branch[4]" || attempts.Load() != 2 {
 		t.Fatalf("branch 4 error %+v (cause %+v), %d attempts", e4, e4.Cause, attempts.Load())
 	}
 	if b[0].Err != nil || r.seen.Succeeded != 4 || r.seen.Failed != 2 || r.seen.Cancelled != 0 {

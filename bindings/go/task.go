@@ -6,6 +6,7 @@ package cano
 import "C"
 
 import (
+	"encoding/json"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -188,6 +189,10 @@ type taskEntry struct {
 	// CANO_OK, and a panic in it is reported as cano reports one in a split task.
 	branch bool
 	index  int
+	// name is the task's name as errors show it (its option, else its state's).
+	name string
+	// timer holds a timer task's wait (RegisterTimer).
+	timer Timer
 }
 
 // panicMessage is the failure message of a panic in the entry's body: cano's "panic: <value>",
@@ -217,6 +222,10 @@ type TaskContext struct {
 	// pollAgain asks the engine to poll again after pollDelay (a poll task's Pending).
 	pollAgain bool
 	pollDelay time.Duration
+	// stepMore asks the engine to call the body again with nextCursor (a step's More).
+	stepMore   bool
+	nextCursor []byte
+	name       string // the task's name, for cursor errors ("" for a split branch)
 }
 
 func (c *TaskContext) ptr() *C.cano_task_ctx {
@@ -256,6 +265,21 @@ func (c *TaskContext) Engine() *Engine { return engineOf(C.cano_task_ctx_engine(
 // cancelled or timed out, or the engine shuts down): a long worker body should poll it and
 // return early; its result is discarded anyway.
 func (c *TaskContext) Cancelled() bool { return C.cano_task_ctx_cancelled(c.ptr()) != 0 }
+
+// Cursor is a copy of the cursor the previous step left (see RegisterStepped), and whether
+// there is one: false on a stepped task's first step and in bodies that never step. Cursors are
+// JSON text unless a step passed raw bytes to More.
+func (c *TaskContext) Cursor() (json.RawMessage, bool) {
+	var data unsafe.Pointer
+	var size C.size_t
+	if C.cano_task_ctx_cursor(c.ptr(), &data, &size) == 0 {
+		return nil, false
+	}
+	if size == 0 {
+		return json.RawMessage{}, true
+	}
+	return json.RawMessage(C.GoBytes(data, C.int(size))), true
+}
 
 // Token is the async completion token (0 for tasks that are not Async).
 func (c *TaskContext) Token() uint64 { return uint64(C.cano_task_ctx_token(c.ptr())) }

@@ -192,6 +192,8 @@ const (
 	plainTask registration = iota
 	routerTask
 	pollTask
+	steppedTask
+	timerTask
 )
 
 func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind registration) error {
@@ -202,6 +204,10 @@ func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind r
 	defer w.mu.Unlock()
 	if err := w.declare(state); err != nil {
 		return err
+	}
+	entry.name = cfg.name
+	if entry.name == "" {
+		entry.name = state.String()
 	}
 	options, err := newTaskOptions(entry, cfg)
 	if err != nil {
@@ -221,6 +227,19 @@ func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind r
 			poll.max_errors = cfg.poll.maxErrors
 		}
 		status = C.cano_workflow_register_poll(w.ptr, C.int32_t(state), &options, &poll, &cerr)
+	case steppedTask:
+		status = C.cano_workflow_register_stepped(w.ptr, C.int32_t(state), &options, &cerr)
+	case timerTask:
+		timer := C.cano_go_timer_options_init()
+		switch t := entry.timer; {
+		case t.wait != nil:
+			timer.wait = C.cano_timer_wait_fn(C.cano_go_timer_wait_shim)
+		case t.until:
+			timer.until_ms = C.uint64_t(durationMS(t.d))
+		default:
+			timer.delay_ms = C.uint64_t(durationMS(t.d))
+		}
+		status = C.cano_workflow_register_timer(w.ptr, C.int32_t(state), &options, &timer, &cerr)
 	default:
 		status = C.cano_workflow_register(w.ptr, C.int32_t(state), &options, &cerr)
 	}

@@ -17,8 +17,11 @@
 //   Step final_state = workflow.orchestrate(engine, Step::Fetch);
 //
 // States may also hold routers (register_router), poll tasks (register_poll with
-// cano::poll_result, cano/cpp/poll.hpp) and splits (register_split with cano::branch and
-// cano::join, cano/cpp/split.hpp; the join state reads task_context::split_result()).
+// cano::poll_result, cano/cpp/poll.hpp), stepped tasks (register_stepped with
+// cano::step_result, cano::more and cano::done, cano/cpp/stepped.hpp), timer tasks
+// (register_timer with cano::timer, cano/cpp/timer.hpp) and splits (register_split with
+// cano::branch and cano::join, cano/cpp/split.hpp; the join state reads
+// task_context::split_result()).
 //
 // Since 0.1.0.
 #pragma once
@@ -33,9 +36,11 @@
 #include "cano/cpp/split.hpp"
 #include "cano/cpp/split_result.hpp"
 #include "cano/cpp/state.hpp"
+#include "cano/cpp/stepped.hpp"
 #include "cano/cpp/store.hpp"
 #include "cano/cpp/string_ref.hpp"
 #include "cano/cpp/task.hpp"
+#include "cano/cpp/timer.hpp"
 #include "cano/cpp/type_tag.hpp"
 #include "cano/cpp/version.hpp"
 #include "cano/cpp/workflow.hpp"

@@ -214,6 +214,17 @@ class Runner {
                                                  spec.has_poll_options ? &poll : nullptr, &err),
                      err, "cano_workflow_register_poll " + scenario_.label(state));
       }
+      case TaskKind::kStepped:
+        return check(cano_workflow_register_stepped(workflow_, state, &options, &err), err,
+                     "cano_workflow_register_stepped " + scenario_.label(state));
+      case TaskKind::kTimer: {
+        cano_timer_options timer = CANO_TIMER_OPTIONS_INIT;
+        timer.delay_ms = spec.timer.delay_ms;
+        timer.until_ms = spec.timer.until_ms;
+        if (!spec.timer.waits.empty()) timer.wait = &Runner::timer_wait;
+        return check(cano_workflow_register_timer(workflow_, state, &options, &timer, &err), err,
+                     "cano_workflow_register_timer " + scenario_.label(state));
+      }
       case TaskKind::kTask:
         break;
     }
@@ -312,6 +323,28 @@ class Runner {
     return binding->runner->attempt(*binding, ctx);
   }
 
+  // A timer's wait callback (README.md "Stepped and timer tasks"): the next entry of its wait
+  // list, counted per state across every entry into it. Not a body call: it counts no attempt
+  // and records nothing else.
+  static cano_status timer_wait(cano_task_ctx* ctx, void* user_data) {
+    auto* binding = static_cast<TaskBinding*>(user_data);
+    Runner& self = *binding->runner;
+    const WaitSpec* wait = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(self.mutex_);
+      wait = &binding->spec->timer.wait_for(++self.waits_[binding->key]);
+    }
+    switch (wait->kind) {
+      case WaitSpec::Kind::kFor:
+        return cano_task_ctx_wait_for(ctx, wait->ms);
+      case WaitSpec::Kind::kUntil:
+        return cano_task_ctx_wait_until(ctx, wait->ms);
+      case WaitSpec::Kind::kFail:
+        break;
+    }
+    return cano_task_ctx_fail(ctx, CANO_E_TASK_EXECUTION, wait->message.c_str());
+  }
+
   cano_status attempt(const TaskBinding& binding, cano_task_ctx* ctx) {
     const TaskSpec& spec = *binding.spec;
     const bool worker = spec.mode == CANO_TASK_WORKER;
@@ -319,12 +352,20 @@ class Runner {
     // about to choose; a block step is uncounted again below, as it waits for a timer.
     if (worker) running_.fetch_add(1, std::memory_order_acq_rel);
     starts_.fetch_add(1, std::memory_order_acq_rel);
+    // README.md "cursors": the cursor this call saw, as its bytes (compared as JSON later).
+    const void* data = nullptr;
+    size_t len = 0;
+    std::optional<std::string> cursor;
+    if (cano_task_ctx_cursor(ctx, &data, &len) != 0) {
+      cursor.emplace(static_cast<const char*>(data), len);
+    }
     const Step* step = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       uint32_t count = ++attempts_[binding.key];
       times_[binding.key].push_back(cano_engine_clock_now(engine_) - start_ms_);
-      note_trail(binding, cano_task_ctx_attempt(ctx));
+      note_trail(binding, cano_task_ctx_attempt(ctx), cursor.has_value());
+      cursors_[binding.key].push_back(std::move(cursor));
       step = &spec.step_for(count);
     }
     if (step->kind == StepKind::kBlock) {
@@ -338,12 +379,13 @@ class Runner {
 
   // README.md "trail": a task's state on its attempt 1; a poll's once per attempt 1 (its calls
   // with attempt 1 that follow its own attempt-1 call belong to the same wait); a split state
-  // when one of its branches starts attempt 1 and the trail does not already end with it.
+  // when one of its branches starts attempt 1 and the trail does not already end with it; never
+  // for a call that saw a cursor (it continues the entry its first step began).
   // Called with mutex_ held.
-  void note_trail(const TaskBinding& binding, uint32_t attempt) {
+  void note_trail(const TaskBinding& binding, uint32_t attempt, bool saw_cursor) {
     const std::string label = scenario_.label(binding.state);
     std::vector<std::string>& trail = outcome_.trail;
-    if (attempt == 1) {
+    if (attempt == 1 && !saw_cursor) {
       if (binding.branch) {
         if (trail.empty() || trail.back() != label) trail.push_back(label);
       } else if (binding.spec->kind == TaskKind::kPoll) {
@@ -364,6 +406,9 @@ class Runner {
       case StepKind::kPending:
         // Returned directly in every mode (README.md): the engine polls again after the delay.
         return cano_task_ctx_poll_again(ctx, step.delay_ms);
+      case StepKind::kMore:
+        // Returned directly in every mode too: the engine calls the body again with the cursor.
+        return cano_task_ctx_step_more(ctx, step.cursor.data(), step.cursor.size());
       case StepKind::kFail:
         // A fatal failure is returned directly in every mode: there is no fatal completion.
         if (step.fatal) return cano_task_ctx_fail_fatal(ctx, step.code, step.message.c_str());
@@ -518,7 +563,10 @@ class Runner {
       outcome_.attempts[key] = attempts_.count(key) ? attempts_[key] : 0;
       outcome_.attempt_times_ms[key] = times_[key];
     };
-    for (const std::string& name : scenario_.states) take(name);
+    for (const std::string& name : scenario_.states) {
+      take(name);
+      outcome_.cursors[name] = cursors_[name];
+    }
     for (const auto& [state, split] : scenario_.splits) {
       for (size_t i = 0; i < split.branches.size(); ++i) take(scenario_.branch_key(state, i));
     }
@@ -549,6 +597,8 @@ class Runner {
   Outcome outcome_;
   std::map<std::string, uint32_t> attempts_;  // by TaskBinding::key
   std::map<std::string, std::vector<uint64_t>> times_;
+  std::map<std::string, std::vector<std::optional<std::string>>> cursors_;
+  std::map<std::string, uint32_t> waits_;  // timer wait callback calls, by TaskBinding::key
   const TaskBinding* last_call_ = nullptr;  // the previous body call, for the poll trail rule
   uint32_t last_call_attempt_ = 0;
   std::atomic<int> running_{0};      // worker bodies that will finish on their own

@@ -40,6 +40,8 @@ struct Outcome {
   std::map<std::string, std::string> store;
   // What each read_split step saw, in order (README.md "split_seen").
   std::vector<std::optional<std::vector<std::string>>> split_seen;
+  // By state name: the cursor bytes each body call saw (cano_task_ctx_cursor), or null for none.
+  std::map<std::string, std::vector<std::optional<std::string>>> cursors;
   // Anything that went wrong in the runner itself (a setup call failed, the run never ended).
   std::vector<std::string> problems;
 };

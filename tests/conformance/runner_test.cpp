@@ -51,6 +51,15 @@ std::string show(const std::optional<T>& value) {
   return value ? show(*value) : "null";
 }
 
+// A list of JSON texts (null for none) as JSON: [null, {"page":2}].
+std::string show_json(const std::vector<std::optional<std::string>>& values) {
+  std::string text = "[";
+  for (size_t i = 0; i < values.size(); ++i) {
+    text += (i ? ", " : "") + (values[i] ? *values[i] : std::string("null"));
+  }
+  return text + "]";
+}
+
 // Compares one field and reports "scenario S: expect.F: got X, want Y".
 class Checker {
  public:
@@ -139,6 +148,20 @@ void check_outcome(const Scenario& scenario, const Outcome& outcome) {
     check.equal("resource_events", outcome.resource_events, *expect.resource_events);
   }
   if (expect.split_seen) check.equal("split_seen", outcome.split_seen, *expect.split_seen);
+  if (expect.cursors) {
+    for (const auto& [state, want] : *expect.cursors) {
+      const std::vector<std::optional<std::string>>& got = outcome.cursors.at(state);
+      // Compared as parsed JSON; a cursor that is not JSON never equals a wanted value.
+      bool same = got.size() == want.size();
+      for (size_t i = 0; same && i < got.size(); ++i) {
+        same = got[i].has_value() == want[i].has_value() &&
+               (!got[i] || json_equal(*got[i], *want[i]));
+      }
+      if (!same) {
+        check.fail("cursors." + state, "got " + show_json(got) + ", want " + show_json(want));
+      }
+    }
+  }
   if (expect.store) {
     for (const auto& [key, want] : *expect.store) {
       const std::string& got = outcome.store.at(key);

@@ -178,12 +178,25 @@ class Parser {
         task.kind = TaskKind::kRouter;
       } else if (kind == "poll") {
         task.kind = TaskKind::kPoll;
+      } else if (kind == "stepped") {
+        task.kind = TaskKind::kStepped;
+      } else if (kind == "timer") {
+        task.kind = TaskKind::kTimer;
       } else {
-        fail_at(fields.path_of("kind"), "must be \"task\", \"router\" or \"poll\"");
+        fail_at(fields.path_of("kind"),
+                "must be \"task\", \"router\", \"poll\", \"stepped\" or \"timer\"");
       }
       if (const cJSON* poll = fields.get("poll")) {
         if (task.kind != TaskKind::kPoll) fail_at(fields.path_of("poll"), "is for poll tasks only");
         parse_poll(poll, fields.path_of("poll"), task);
+      }
+      const cJSON* timer = fields.get("timer");
+      if (timer != nullptr && task.kind != TaskKind::kTimer) {
+        fail_at(fields.path_of("timer"), "is for timer tasks only");
+      }
+      if (task.kind == TaskKind::kTimer) {
+        if (timer == nullptr) fail_at(fields.path_of("timer"), "is required for a timer task");
+        task.timer = parse_timer(timer, fields.path_of("timer"));
       }
     }
     std::string mode = fields.string("mode").value_or("inline");
@@ -232,6 +245,61 @@ class Parser {
         static_cast<uint32_t>(fields.unsigned_integer("max_errors", UINT32_MAX).value_or(0));
     task.has_poll_options = true;
     fields.finish();
+  }
+
+  // "timer": exactly one of delay_ms, until_ms and wait (README.md "Stepped and timer tasks").
+  static TimerSpec parse_timer(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    TimerSpec timer;
+    int given = 0;
+    if (auto delay = fields.unsigned_integer("delay_ms", UINT64_MAX)) {
+      timer.delay_ms = *delay;
+      ++given;
+    }
+    if (auto until = fields.unsigned_integer("until_ms", UINT64_MAX)) {
+      timer.until_ms = *until;
+      ++given;
+    }
+    if (const cJSON* waits = fields.get("wait")) {
+      ++given;
+      std::string at = fields.path_of("wait");
+      if (!cJSON_IsArray(waits) || cJSON_GetArraySize(waits) == 0) {
+        fail_at(at, "must be a non-empty array");
+      }
+      int index = 0;
+      const cJSON* entry = nullptr;
+      cJSON_ArrayForEach(entry, waits) {
+        timer.waits.push_back(parse_wait(entry, at + "[" + std::to_string(index++) + "]"));
+      }
+    }
+    if (given != 1) fail_at(path, "must have exactly one of delay_ms, until_ms and wait");
+    fields.finish();
+    return timer;
+  }
+
+  // One entry of a timer's wait list: exactly one of "for", "until" and "fail".
+  static WaitSpec parse_wait(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    WaitSpec wait;
+    int given = 0;
+    if (auto delay = fields.unsigned_integer("for", UINT64_MAX)) {
+      wait.kind = WaitSpec::Kind::kFor;
+      wait.ms = *delay;
+      ++given;
+    }
+    if (auto until = fields.unsigned_integer("until", UINT64_MAX)) {
+      wait.kind = WaitSpec::Kind::kUntil;
+      wait.ms = *until;
+      ++given;
+    }
+    if (auto message = fields.string("fail")) {
+      wait.kind = WaitSpec::Kind::kFail;
+      wait.message = *message;
+      ++given;
+    }
+    if (given != 1) fail_at(path, "must have exactly one of for, until and fail");
+    fields.finish();
+    return wait;
   }
 
   static RetrySpec parse_retry(const cJSON* item, const std::string& path) {
@@ -300,6 +368,9 @@ class Parser {
     } else if (kind == "succeed") {
       step.kind = StepKind::kSucceed;
       step.value = fields.string("value");
+    } else if (kind == "more") {
+      step.kind = StepKind::kMore;
+      step.cursor = compact(fields.require("cursor"));
     } else if (kind == "pending") {
       step.kind = StepKind::kPending;
       std::optional<uint64_t> delay = fields.unsigned_integer("delay_ms", UINT64_MAX);
@@ -396,6 +467,9 @@ class Parser {
     if (const cJSON* seen = fields.get("split_seen")) {
       expect.split_seen = parse_split_seen(seen, fields.path_of("split_seen"));
     }
+    if (const cJSON* cursors = fields.get("cursors")) {
+      expect.cursors = parse_cursors(cursors, fields.path_of("cursors"));
+    }
     expect.started = fields.boolean("started").value_or(true);
     fields.finish();
     if (!expect.started && expect.final_state) {
@@ -424,6 +498,30 @@ class Parser {
         branches.emplace_back(text->valuestring);
       }
       out.emplace_back(std::move(branches));
+    }
+    return out;
+  }
+
+  // expect.cursors: by declared state name, an array of JSON values (null: no cursor).
+  std::map<std::string, std::vector<std::optional<std::string>>> parse_cursors(
+      const cJSON* item, const std::string& path) const {
+    if (!cJSON_IsObject(item)) fail_at(path, "must be an object keyed by state name");
+    std::map<std::string, std::vector<std::optional<std::string>>> out;
+    const cJSON* member = nullptr;
+    cJSON_ArrayForEach(member, item) {
+      std::string at = path + "." + member->string;
+      declared(member->string, at);
+      if (!cJSON_IsArray(member)) fail_at(at, "must be an array of JSON values (null: none)");
+      std::vector<std::optional<std::string>> seen;
+      const cJSON* cursor = nullptr;
+      cJSON_ArrayForEach(cursor, member) {
+        if (cJSON_IsNull(cursor)) {
+          seen.emplace_back();
+        } else {
+          seen.emplace_back(compact(cursor));
+        }
+      }
+      out[member->string] = std::move(seen);
     }
     return out;
   }
@@ -469,6 +567,11 @@ const Step& TaskSpec::step_for(uint32_t attempt) const {
     remaining -= step.times;
   }
   return steps.back();
+}
+
+const WaitSpec& TimerSpec::wait_for(uint32_t call) const {
+  size_t index = call == 0 ? 0 : call - 1;
+  return index < waits.size() ? waits[index] : waits.back();
 }
 
 std::string Scenario::branch_key(int32_t code, size_t index) const {

@@ -39,6 +39,7 @@ enum class StepKind {
   kResourceGet,
   kPending,  // return cano_task_ctx_poll_again(ctx, delay_ms)
   kSucceed,  // split branches only: leave `value` (if any) and return CANO_OK
+  kMore,     // return cano_task_ctx_step_more(ctx, cursor)
 };
 
 struct Step {
@@ -54,9 +55,28 @@ struct Step {
   bool read_split = false;                   // goto: record cano_task_ctx_split_result
   uint64_t delay_ms = 0;                     // pending
   std::optional<std::string> value;          // succeed: cano_task_ctx_set_value
+  std::string cursor;                        // more: compact JSON text
 };
 
-enum class TaskKind { kTask, kRouter, kPoll };
+enum class TaskKind { kTask, kRouter, kPoll, kStepped, kTimer };
+
+// One entry of a timer's "wait" list: what the wait callback does for one attempt.
+struct WaitSpec {
+  enum class Kind { kFor, kUntil, kFail };
+  Kind kind = Kind::kFor;
+  uint64_t ms = 0;      // for: the delay; until: the clock reading
+  std::string message;  // fail
+};
+
+// A timer task's "timer": exactly one of delay_ms, until_ms and wait.
+struct TimerSpec {
+  uint64_t delay_ms = 0;
+  uint64_t until_ms = 0;
+  std::vector<WaitSpec> waits;  // non-empty when the scenario gave "wait"
+
+  // The entry that serves the n-th wait callback call (1-based); the last one repeats.
+  const WaitSpec& wait_for(uint32_t call) const;
+};
 
 // A task, or one branch of a split state (then `kind` is kTask and the poll fields are unused).
 struct TaskSpec {
@@ -69,6 +89,7 @@ struct TaskSpec {
   cano_poll_error_policy poll_policy = CANO_POLL_FAIL_FAST;  // poll only
   uint32_t poll_max_errors = 0;                               // poll only
   bool has_poll_options = false;  // "poll" given: pass options instead of NULL
+  TimerSpec timer;                // timer only
 
   // The step that serves the n-th body call (1-based) counted across every entry into the state.
   const Step& step_for(uint32_t attempt) const;
@@ -110,6 +131,8 @@ struct Expect {
   std::optional<std::map<std::string, std::string>> store;  // key -> compact JSON text
   // One entry per read_split step that ran: null (no split result) or one text per branch.
   std::optional<std::vector<std::optional<std::vector<std::string>>>> split_seen;
+  // By state name: the cursor each body call saw, as compact JSON text, or null for none.
+  std::optional<std::map<std::string, std::vector<std::optional<std::string>>>> cursors;
   bool started = true;
 
   // True when any field that describes the error is present.

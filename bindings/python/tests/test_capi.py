@@ -81,6 +81,12 @@ KEEPS_THE_GIL = {
     "cano_split_result_status",
     "cano_split_result_succeeded",
     "cano_split_result_value",
+    # stepped.h, timer.h: what a stepped body or a timer's wait callback calls (a field read or
+    # a copy into the context; no lock, no callback)
+    "cano_task_ctx_cursor",
+    "cano_task_ctx_step_more",
+    "cano_task_ctx_wait_for",
+    "cano_task_ctx_wait_until",
     # engine.h, log.h: atomic reads
     "cano_engine_on_loop_thread",
     "cano_engine_worker_count",
@@ -111,6 +117,8 @@ def test_only_trivial_functions_keep_the_gil() -> None:
         "cano_workflow_register_router",
         "cano_workflow_register_poll",
         "cano_workflow_register_split",  # runs the branches' destroy hooks on failure
+        "cano_workflow_register_stepped",
+        "cano_workflow_register_timer",  # runs the task's destroy hook on failure
     ):
         assert name not in C.HOLDS_GIL
 
@@ -149,6 +157,9 @@ def test_options_init_macros() -> None:
     poll = C.poll_options_init()
     assert poll.struct_size == ctypes.sizeof(C.cano_poll_options)
     assert (poll.policy, poll.max_errors) == (C.CANO_POLL_FAIL_FAST, 0)
+    timer = C.timer_options_init()
+    assert timer.struct_size == ctypes.sizeof(C.cano_timer_options)
+    assert (timer.delay_ms, timer.until_ms, bool(timer.wait)) == (0, 0, False)
 
 
 PROBE = r"""
@@ -177,6 +188,9 @@ int main(void) {
   F(cano_join_options, bulkhead);
   printf("cano_poll_options %zu\n", sizeof(cano_poll_options));
   F(cano_poll_options, policy); F(cano_poll_options, max_errors);
+  printf("cano_timer_options %zu\n", sizeof(cano_timer_options));
+  F(cano_timer_options, delay_ms); F(cano_timer_options, until_ms); F(cano_timer_options, wait);
+  printf("CANO_STEP_MORE %d\n", CANO_STEP_MORE);
   printf("CANO_POLL_AGAIN %d\n", CANO_POLL_AGAIN);
   printf("CANO_JOIN_PARTIAL_TIMEOUT %d\n", (int)CANO_JOIN_PARTIAL_TIMEOUT);
   printf("CANO_BRANCH_CANCELLED %d\n", (int)CANO_BRANCH_CANCELLED);
@@ -221,6 +235,7 @@ def test_struct_layout_matches_the_headers(tmp_path: Path) -> None:
         "cano_resource_options": C.cano_resource_options,
         "cano_join_options": C.cano_join_options,
         "cano_poll_options": C.cano_poll_options,
+        "cano_timer_options": C.cano_timer_options,
     }
     for key, value in expected.items():
         if key.startswith("CANO_"):

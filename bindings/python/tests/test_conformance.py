@@ -2,7 +2,8 @@
 
 One test per ``scenarios/*.json`` file. Each scenario is parsed strictly (an unknown field or a
 field of the wrong JSON type fails the scenario), built through the public Python API (engine,
-resources, store, workflow, tasks, routers, poll tasks, splits), run on the manual clock
+resources, store, workflow, tasks, routers, poll tasks, stepped tasks, timer tasks, splits),
+run on the manual clock
 exactly as the README's "How runners drive time" prescribes, and compared with its ``expect``
 block. Every mismatch names the scenario and the field, as the C++ and Go runners do.
 
@@ -167,6 +168,29 @@ class Step:
     read_split: bool = False  # "goto": record ctx.split_result into split_seen
     value: Optional[str] = None  # "succeed": the branch's value
     delay_ms: int = 0  # "pending": poll again after this delay
+    cursor: Any = None  # "more": the cursor (a parsed JSON value)
+
+
+@dataclass
+class WaitSpec:
+    """One entry of a timer's wait list: ("for", ms), ("until", ms) or ("fail", message)."""
+
+    kind: str
+    ms: int = 0
+    message: str = ""
+
+
+@dataclass
+class TimerSpec:
+    """A timer task's "timer": exactly one of delay_ms, until_ms and wait."""
+
+    delay_ms: Optional[int] = None
+    until_ms: Optional[int] = None
+    waits: List[WaitSpec] = field(default_factory=list)
+
+    def wait_for(self, call: int) -> WaitSpec:
+        """The entry serving the n-th wait callback call (1-based); the last one repeats."""
+        return self.waits[min(call, len(self.waits)) - 1]
 
 
 @dataclass
@@ -176,9 +200,10 @@ class TaskSpec:
     retry: cano.Retry = field(default_factory=cano.Retry.none)
     attempt_timeout_ms: int = 0
     steps: List[Step] = field(default_factory=list)
-    kind: str = "task"  # "task", "router" or "poll"; branches are "task"
+    kind: str = "task"  # "task", "router", "poll", "stepped" or "timer"; branches are "task"
     poll_policy: Optional[str] = None  # "fail_fast" or "retry_on_error"; None = absent
     poll_max_errors: int = 0
+    timer: Optional[TimerSpec] = None  # timer tasks only
 
     def step_for(self, attempt: int) -> Step:
         """The step serving the n-th attempt (1-based) counted across every entry."""
@@ -211,6 +236,7 @@ class SplitSpec:
 
 
 STRATEGIES = ("all", "any", "quorum", "percentage", "partial_results", "partial_timeout")
+KINDS = ("task", "router", "poll", "stepped", "timer")
 
 
 @dataclass
@@ -389,13 +415,22 @@ class Parser:
         task = TaskSpec()
         if not branch:  # a branch has no kind (README "Split states"): finish() rejects it
             task.kind = fields.string("kind", "task")
-            if task.kind not in ("task", "router", "poll"):
-                raise ScenarioError(f'{fields.at("kind")}: must be "task", "router" or "poll"')
+            if task.kind not in KINDS:
+                raise ScenarioError(
+                    f'{fields.at("kind")}: must be "task", "router", "poll", "stepped" or "timer"'
+                )
             poll = fields.get("poll")
             if poll is not _ABSENT:
                 if task.kind != "poll":
                     raise ScenarioError(f"{fields.at('poll')}: is for poll tasks only")
                 self.parse_poll(poll, fields.at("poll"), task)
+            timer = fields.get("timer")
+            if timer is not _ABSENT:
+                if task.kind != "timer":
+                    raise ScenarioError(f"{fields.at('timer')}: is for timer tasks only")
+                task.timer = self.parse_timer(timer, fields.at("timer"))
+            elif task.kind == "timer":
+                raise ScenarioError(f"{fields.at('timer')}: is required for a timer task")
         task.mode = fields.string("mode", "inline")
         if task.mode not in ("inline", "worker", "async"):
             raise ScenarioError(f'{fields.at("mode")}: must be "inline", "worker" or "async"')
@@ -424,6 +459,42 @@ class Parser:
         task.poll_policy = policy
         task.poll_max_errors = fields.unsigned("max_errors", UINT32_MAX, 0)
         fields.finish()
+
+    @staticmethod
+    def parse_timer(value: Any, path: str) -> TimerSpec:
+        fields = Fields(value, path)
+        timer = TimerSpec()
+        timer.delay_ms = fields.unsigned("delay_ms", UINT64_MAX)
+        timer.until_ms = fields.unsigned("until_ms", UINT64_MAX)
+        waits = fields.get("wait")
+        if waits is not _ABSENT:
+            if not isinstance(waits, list) or not waits:
+                raise ScenarioError(f"{fields.at('wait')}: must be a non-empty array")
+            for index, item in enumerate(waits):
+                timer.waits.append(Parser.parse_wait(item, f"{fields.at('wait')}[{index}]"))
+        given = (timer.delay_ms is not None) + (timer.until_ms is not None) + bool(timer.waits)
+        if given != 1:
+            raise ScenarioError(f"{path}: must have exactly one of delay_ms, until_ms and wait")
+        fields.finish()
+        return timer
+
+    @staticmethod
+    def parse_wait(value: Any, path: str) -> WaitSpec:
+        fields = Fields(value, path)
+        found = []
+        delay = fields.unsigned("for", UINT64_MAX)
+        if delay is not None:
+            found.append(WaitSpec("for", ms=delay))
+        until = fields.unsigned("until", UINT64_MAX)
+        if until is not None:
+            found.append(WaitSpec("until", ms=until))
+        message = fields.string("fail")
+        if message is not None:
+            found.append(WaitSpec("fail", message=message))
+        if len(found) != 1:
+            raise ScenarioError(f"{path}: must have exactly one of for, until and fail")
+        fields.finish()
+        return found[0]
 
     @staticmethod
     def parse_retry(value: Any, path: str) -> cano.Retry:
@@ -496,6 +567,8 @@ class Parser:
             pass
         elif kind == "succeed":
             step.value = fields.string("value")
+        elif kind == "more":
+            step.cursor = json.loads(compact(fields.require("cursor")))
         elif kind == "pending":
             delay = fields.unsigned("delay_ms", UINT64_MAX)
             if delay is None:
@@ -579,11 +652,27 @@ class Parser:
         item = fields.get("split_seen")
         if item is not _ABSENT:
             expect["split_seen"] = self.parse_split_seen(item, fields.at("split_seen"))
+        item = fields.get("cursors")
+        if item is not _ABSENT:
+            expect["cursors"] = self.parse_cursors(item, fields.at("cursors"))
         expect["started"] = fields.boolean("started", True)
         fields.finish()
         if not expect["started"] and "final_state" in expect:
             raise ScenarioError(f"{fields.at('final_state')}: only applies to a run that started")
         return expect
+
+    def parse_cursors(self, value: Any, path: str) -> Dict[str, List[Any]]:
+        """expect.cursors: by declared state name, the JSON value each call saw (null: none)."""
+        if not isinstance(value, dict):
+            raise ScenarioError(f"{path}: must be an object keyed by state name")
+        out = {}
+        for state, item in value.items():
+            at = f"{path}.{state}"
+            self.declared(state, at)
+            if not isinstance(item, list):
+                raise ScenarioError(f"{at}: must be an array of JSON values (null: none)")
+            out[state] = list(item)
+        return out
 
     @staticmethod
     def parse_split_seen(value: Any, path: str) -> List[Optional[List[str]]]:
@@ -669,6 +758,7 @@ class Outcome:
     resource_events: List[str] = field(default_factory=list)
     store: Dict[str, Any] = field(default_factory=dict)
     split_seen: List[Optional[List[str]]] = field(default_factory=list)
+    cursors: Dict[str, List[Any]] = field(default_factory=dict)
     problems: List[str] = field(default_factory=list)
 
 
@@ -683,6 +773,8 @@ class Runner:
         self.attempts: Dict[str, int] = {}  # by key: the state's name, or "F[i]"
         self.times: Dict[str, List[int]] = {}
         self.split_seen: List[Optional[List[str]]] = []
+        self.cursors: Dict[str, List[Any]] = {}  # by key: the cursor each body call saw
+        self.waits: Dict[str, int] = {}  # timer wait callable calls, by key
         self.last_call: Optional[Tuple[Tuple[bool, str], int]] = None  # (binding, attempt)
         self.running = 0  # worker bodies that will finish on their own
         self.starts = 0  # bodies started, of every mode
@@ -757,8 +849,40 @@ class Runner:
                 )
             # fail_fast, or no "poll" (NULL options in C): the same; max_errors is unused then
             workflow.register_poll(code, body, **options)
+        elif spec.kind == "stepped":
+            workflow.register_stepped(code, body, **options)
+        elif spec.kind == "timer":
+            timer = spec.timer
+            assert timer is not None
+            if timer.waits:
+                options["wait"] = self.wait(spec, self.scenario.label(code))
+            elif timer.until_ms is not None:
+                options["until"] = timer.until_ms / 1000.0
+            else:
+                options["delay"] = (timer.delay_ms or 0) / 1000.0
+            workflow.register_timer(code, body, **options)
         else:
             workflow.register(code, body, **options)
+
+    def wait(self, spec: TaskSpec, key: str) -> Any:
+        """A timer's wait callable (README "Stepped and timer tasks"): the next entry of its wait
+        list, counted per state across every entry into it. Not a body call: it counts no
+        attempt and records nothing else."""
+        timer = spec.timer
+        assert timer is not None
+
+        def decide(ctx: cano.TaskContext) -> Any:
+            with self.lock:
+                call = self.waits.get(key, 0) + 1
+                self.waits[key] = call
+            wait = timer.wait_for(call)
+            if wait.kind == "for":
+                return cano.WaitFor.ms(wait.ms)
+            if wait.kind == "until":
+                return cano.WaitUntil.ms(wait.ms)
+            raise cano.TaskExecutionError(wait.message)
+
+        return decide
 
     def start_and_drive(self, workflow: cano.Workflow) -> None:
         self.start_ms = self.engine.now_ms()
@@ -809,14 +933,20 @@ class Runner:
             engine.advance_ms(deadline - now if deadline > now else 0)
 
     def note_trail(
-        self, code: int, spec: TaskSpec, binding: Tuple[bool, str], attempt: int
+        self,
+        code: int,
+        spec: TaskSpec,
+        binding: Tuple[bool, str],
+        attempt: int,
+        saw_cursor: bool = False,
     ) -> None:
         """README "trail": a task's state on its attempt 1; a poll task's once per attempt 1
         (its attempt-1 calls right after its own attempt-1 call belong to the same wait); a
         split state when one of its branches starts attempt 1 and the trail does not already
-        end with it. Called with the lock held."""
+        end with it; never for a call that saw a cursor (it continues the entry its first step
+        began). Called with the lock held."""
         label = self.scenario.label(code)
-        if attempt == 1:
+        if attempt == 1 and not saw_cursor:
             if binding[0]:
                 if not self.trail or self.trail[-1] != label:
                     self.trail.append(label)
@@ -834,6 +964,9 @@ class Runner:
         binding = (branch, key)
 
         def run(ctx: cano.TaskContext) -> Any:
+            # README "cursors": the cursor this call saw (parsed), or None for none.
+            saw_cursor = False if branch else ctx.raw_cursor is not None
+            cursor = ctx.cursor if saw_cursor else None
             with self.lock:
                 if worker:
                     self.running += 1
@@ -841,7 +974,9 @@ class Runner:
                 count = self.attempts.get(key, 0) + 1
                 self.attempts[key] = count
                 self.times.setdefault(key, []).append(self.engine.now_ms() - self.start_ms)
-                self.note_trail(code, spec, binding, ctx.attempt)
+                self.note_trail(code, spec, binding, ctx.attempt, saw_cursor)
+                if not branch:
+                    self.cursors.setdefault(key, []).append(cursor)
                 step = spec.step_for(count)
             if step.kind == "block":
                 if worker:
@@ -863,6 +998,9 @@ class Runner:
         if step.kind == "pending":
             # Returned directly in every mode: the engine polls again after the delay.
             return cano.Pending.ms(step.delay_ms)
+        if step.kind == "more":
+            # Returned directly in every mode too: the engine calls the body again.
+            return cano.More(step.cursor)
         if step.kind == "fail" and step.fatal:
             # Raised in every mode: an async completion cannot be fatal.
             raise cano.Fatal(cano.error_for(step.code, step.message))
@@ -954,6 +1092,8 @@ class Runner:
         outcome.trail = list(self.trail)
         outcome.resource_events = list(self.resource_events)
         outcome.split_seen = list(self.split_seen)
+        for state in self.scenario.states:
+            outcome.cursors[state] = list(self.cursors.get(state, []))
         for key in self.scenario.attempt_keys():
             outcome.attempts[key] = self.attempts.get(key, 0)
             outcome.attempt_times_ms[key] = list(self.times.get(key, []))
@@ -1004,7 +1144,27 @@ def check(scenario: Scenario, outcome: Outcome) -> List[str]:
         equal(f"store.{key}", outcome.store[key], want)
     if "split_seen" in expect:
         equal("split_seen", outcome.split_seen, expect["split_seen"])
+    for state, want in expect.get("cursors", {}).items():
+        got = outcome.cursors[state]
+        if not same_json(got, want):
+            problems.append(
+                f"scenario {scenario.name}: expect.cursors.{state}: got {compact(got)}, "
+                f"want {compact(want)}"
+            )
     return problems
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """JSON equality: numbers by value (1 == 1.0), but true is not 1."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_json(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return a.keys() == b.keys() and all(same_json(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
 
 
 def check_error(
@@ -1145,7 +1305,10 @@ def test_parser_rejects_malformed_task_kinds_and_splits(tmp_path: Path) -> None:
             {"steps": [{"do": "pending", "delay_ms": 1}]}])),
         ("cannot block", with_split(branches=[{"steps": [{"do": "block"}]}])),
         ("no step kind of a task", with_task({"steps": [{"do": "succeed"}]})),
-        ("must be \"task\", \"router\" or \"poll\"", with_task({"kind": "split", "steps": goto})),
+        (
+            'must be "task", "router", "poll", "stepped" or "timer"',
+            with_task({"kind": "split", "steps": goto}),
+        ),
         ("is for poll tasks only", with_task({"poll": {"policy": "fail_fast"}, "steps": goto})),
         ("policy: is required", with_task({"kind": "poll", "poll": {}, "steps": goto})),
         ("delay_ms: is required", with_task({"kind": "poll", "steps": [{"do": "pending"}]})),
@@ -1153,6 +1316,29 @@ def test_parser_rejects_malformed_task_kinds_and_splits(tmp_path: Path) -> None:
             {"do": "goto", "state": "Done", "read_split": 1}]})),
         ("is not a field", with_task({"steps": [{"do": "goto", "state": "Done", "fatal": True}]})),
         ("neither a state", {**base, "expect": {"attempts": {"A[1]": 1}}}),
+        # Stepped and timer tasks, cursors.
+        ("cursor: is required", with_task({"kind": "stepped", "steps": [{"do": "more"}]})),
+        ("no step kind of a split branch", with_split(branches=[
+            {"steps": [{"do": "more", "cursor": 1}]}])),
+        ("is for timer tasks only", with_task({"timer": {"delay_ms": 1}, "steps": goto})),
+        ("is required for a timer task", with_task({"kind": "timer", "steps": goto})),
+        ("exactly one of delay_ms, until_ms and wait", with_task(
+            {"kind": "timer", "timer": {"delay_ms": 1, "until_ms": 2}, "steps": goto})),
+        ("exactly one of delay_ms, until_ms and wait", with_task(
+            {"kind": "timer", "timer": {}, "steps": goto})),
+        ("wait: must be a non-empty array", with_task(
+            {"kind": "timer", "timer": {"wait": []}, "steps": goto})),
+        ("exactly one of for, until and fail", with_task(
+            {"kind": "timer", "timer": {"wait": [{"for": 1, "fail": "x"}]}, "steps": goto})),
+        ("is not a field", with_task(
+            {"kind": "timer", "timer": {"wait": [{"for": 1, "after": 1}]}, "steps": goto})),
+        ("is not a field", with_task(
+            {"kind": "timer", "timer": {"delay_ms": 1, "jitter": 0}, "steps": goto})),
+        ("must be a non-negative integer", with_task(
+            {"kind": "timer", "timer": {"delay_ms": "1"}, "steps": goto})),
+        ("is not in", {**base, "expect": {"cursors": {"A[0]": []}}}),
+        ("must be an array of JSON values", {**base, "expect": {"cursors": {"A": 1}}}),
+        ("keyed by state name", {**base, "expect": {"cursors": []}}),
         ("null or arrays of strings", {**base, "expect": {"split_seen": [["ok", 1]]}}),
     ]
     for fragment, data in cases:
@@ -1246,6 +1432,136 @@ EXTENSION_SCENARIOS: List[Dict[str, Any]] = [
             "cause_message": None,
             "error_attempt": 1,
             "attempts": {"A": 1},
+        },
+    },
+]
+
+
+EXTENSION_SCENARIOS += [
+    {
+        # A stepped task retried per step with its cursor; a plain task whose retry restarts
+        # its loop; the trail counts each entry once.
+        "name": "stepped",
+        "states": ["Steps", "Loop", "Done"],
+        "initial": "Steps",
+        "exit_states": ["Done"],
+        "tasks": {
+            "Steps": {
+                "kind": "stepped",
+                "mode": "worker",
+                "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 10},
+                "steps": [
+                    {"do": "more", "cursor": {"page": 1}},
+                    {"do": "fail"},
+                    {"do": "more", "cursor": [2, "two"]},
+                    {"do": "goto", "state": "Loop"},
+                ],
+            },
+            "Loop": {
+                "mode": "async",
+                "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 5},
+                "steps": [
+                    {"do": "more", "cursor": 1},
+                    {"do": "fail", "message": "lost"},
+                    {"do": "more", "cursor": True},
+                    {"do": "goto", "state": "Done"},
+                ],
+            },
+        },
+        "expect": {
+            "status": "OK",
+            "trail": ["Steps", "Loop"],
+            "attempts": {"Steps": 4, "Loop": 4},
+            "attempt_times_ms": {"Steps": [0, 0, 10, 10], "Loop": [10, 10, 15, 15]},
+            "cursors": {
+                "Steps": [None, {"page": 1}, {"page": 1}, [2, "two"]],
+                "Loop": [None, 1, None, True],
+            },
+        },
+    },
+    {
+        # Timer waits: a wait list (for, a failure, until), then a fixed delay.
+        "name": "timer",
+        "states": ["Wait", "Later", "Done"],
+        "initial": "Wait",
+        "exit_states": ["Done"],
+        "tasks": {
+            "Wait": {
+                "kind": "timer",
+                "timer": {"wait": [{"for": 20}, {"fail": "no clock"}, {"until": 100}]},
+                "retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 5},
+                "steps": [{"do": "fail"}, {"do": "goto", "state": "Later"}],
+            },
+            "Later": {
+                "kind": "timer",
+                "mode": "worker",
+                "timer": {"delay_ms": 30},
+                "steps": [{"do": "goto", "state": "Done"}],
+            },
+        },
+        "expect": {
+            "status": "OK",
+            "trail": ["Wait", "Later"],
+            "attempts": {"Wait": 2, "Later": 1},
+            "attempt_times_ms": {"Wait": [20, 100], "Later": [130]},
+            "cursors": {"Wait": [None, None]},
+        },
+    },
+    {
+        # A router and a poll task that loop with more, and a failing wait with no retries:
+        # the raw error, no body call.
+        "name": "loops",
+        "states": ["R", "P", "W", "Done"],
+        "initial": "R",
+        "exit_states": ["Done"],
+        "tasks": {
+            "R": {
+                "kind": "router",
+                "steps": [{"do": "more", "cursor": "r"}, {"do": "goto", "state": "P"}],
+            },
+            "P": {
+                "kind": "poll",
+                "steps": [
+                    {"do": "pending", "delay_ms": 7},
+                    {"do": "more", "cursor": 2},
+                    {"do": "goto", "state": "W"},
+                ],
+            },
+            "W": {
+                "kind": "timer",
+                "timer": {"wait": [{"fail": "no clock"}]},
+                "steps": [{"do": "goto", "state": "Done"}],
+            },
+        },
+        "expect": {
+            "status": "TASK_EXECUTION",
+            "message": "no clock",
+            "error_state": "W",
+            "error_attempt": 1,
+            "trail": ["R", "P"],
+            "attempts": {"R": 2, "P": 3, "W": 0},
+            "attempt_times_ms": {"P": [0, 7, 7]},
+            "cursors": {"R": [None, "r"], "P": [None, None, 2], "W": []},
+        },
+    },
+    {
+        # A failing wait with no retries: the raw error, no body call.
+        "name": "timer_wait_fails",
+        "states": ["Wait", "Done"],
+        "initial": "Wait",
+        "exit_states": ["Done"],
+        "tasks": {
+            "Wait": {
+                "kind": "timer",
+                "timer": {"wait": [{"fail": "no clock"}]},
+                "steps": [{"do": "goto", "state": "Done"}],
+            }
+        },
+        "expect": {
+            "status": "TASK_EXECUTION",
+            "message": "no clock",
+            "error_attempt": 1,
+            "attempts": {"Wait": 0},
         },
     },
 ]

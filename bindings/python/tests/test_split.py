@@ -550,14 +550,14 @@ def test_a_failed_branch_error_describes_the_branch(manual: cano.Engine) -> None
     assert retried.error.message == (
         "Task failed after 3 attempt(s): Task execution error: Broken: attempt 3"
     )
-    assert (retried.error.task, retried.error.attempt) == ("flaky", 3)
+    assert (retried.error.task, retried.error.attempt) == ("flaky[0]", 3)  # cano's NAME[i]
     assert retried.error.state is Fan.Split
     assert isinstance(retried.error.cause, cano.TaskExecutionError)
     assert isinstance(retried.error.exception, Broken)
     assert str(retried.error.cause.__cause__) == "attempt 3"
     assert isinstance(single.error, cano.TaskExecutionError)
     assert single.error.message == "Broken: attempt 1"
-    assert single.error.task == "Split[0]"  # cano's "{name}[{index}]", name defaulting to the state's
+    assert single.error.task == "Split[1]"  # cano's "{name}[{index}]", name defaulting to the state's
     assert isinstance(single.error.exception, Broken)
     assert single.error.__cause__ is single.error.exception
     assert f.result().errors() == [retried.error, single.error]

@@ -10,22 +10,26 @@
 //
 // task_context is what a body receives: the run's resources, the attempt number, the run id,
 // the cancelled flag, for async tasks a completion to finish the attempt later from any
-// thread (see cano/task.h for the modes and the retry rules) and, in a split's join state,
-// the split's outcome (cano/cpp/split_result.hpp).
+// thread (see cano/task.h for the modes and the retry rules), in a split's join state the
+// split's outcome (cano/cpp/split_result.hpp) and, in a task that steps, the cursor the
+// previous step left (cano/cpp/stepped.hpp).
 //
 // Since 0.1.0.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <exception>
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 
 #include "cano/engine.h"
+#include "cano/stepped.h"
 #include "cano/task.h"
 #include "cano/cpp/error.hpp"
 #include "cano/cpp/resources.hpp"
@@ -309,6 +313,18 @@ class task_context {
     const cano_split_result* result = cano_task_ctx_split_result(ctx_);
     if (result == nullptr) return std::nullopt;
     return cano::split_result(result);
+  }
+
+  // The cursor the previous step left (cano/cpp/stepped.hpp): its bytes, borrowed and valid
+  // during this body call only, or empty on a task's first step and in a task that never
+  // answered cano::more(). A stepped task's retry sees the same cursor again; a task
+  // registered with register_task() starts again without one on a retry. Since 0.1.0.
+  std::optional<std::string_view> cursor() const noexcept {
+    const void* data = nullptr;
+    std::size_t len = 0;
+    if (cano_task_ctx_cursor(ctx_, &data, &len) == 0) return std::nullopt;
+    if (len == 0) return std::string_view();
+    return std::string_view(static_cast<const char*>(data), len);
   }
 
   // The async completion token (0 for tasks that are not async) and the engine (borrowed).

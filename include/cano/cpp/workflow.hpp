@@ -17,6 +17,9 @@
 //   State()                        cano's run_bare()
 //   void(cano::task_context&)      async only: finish later with ctx.complete_later<State>()
 //   void(cano::completion<State>)  async only: finish later with the completion
+// Where State is returned, cano::step_result<State> may be too: cano::more(cursor) calls the
+// body again at once with that cursor (task_context::cursor()), within the same attempt
+// (cano/cpp/stepped.hpp).
 // A task object may be called concurrently by different runs (cano's `&self`): give it no
 // unsynchronised mutable state. It is destroyed exactly once, when the workflow and its last
 // run are gone. An exception leaving a task fails the attempt (and so is retried under the
@@ -24,9 +27,11 @@
 // becomes task_execution_error with what().
 //
 // Beyond plain tasks, a state may hold a router (register_router: a task that only picks the
-// next state), a poll task (register_poll: "wait until", cano/cpp/poll.hpp) or a split
-// (register_split: branches in parallel, then a join state, cano/cpp/split.hpp). Throwing
-// cano::fatal_error from any of them fails the task without retries (cano's panic).
+// next state), a poll task (register_poll: "wait until", cano/cpp/poll.hpp), a stepped task
+// (register_stepped: resumable work one step at a time, cano/cpp/stepped.hpp), a timer task
+// (register_timer: wait, then run, cano/cpp/timer.hpp) or a split (register_split: branches
+// in parallel, then a join state, cano/cpp/split.hpp). Throwing cano::fatal_error from any of
+// them fails the task without retries (cano's panic).
 //
 // A workflow is a handle: copies share one definition. Its first run freezes it; the builder
 // members then throw bad_state_error. Build it on one thread; once frozen, any thread may run
@@ -44,6 +49,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -51,6 +57,8 @@
 #include "cano/poll.h"
 #include "cano/run.h"
 #include "cano/split.h"
+#include "cano/stepped.h"
+#include "cano/timer.h"
 #include "cano/workflow.h"
 #include "cano/cpp/detail/native_object.hpp"
 #include "cano/cpp/engine.hpp"
@@ -60,8 +68,10 @@
 #include "cano/cpp/run.hpp"
 #include "cano/cpp/split.hpp"
 #include "cano/cpp/state.hpp"
+#include "cano/cpp/stepped.hpp"
 #include "cano/cpp/string_ref.hpp"
 #include "cano/cpp/task.hpp"
+#include "cano/cpp/timer.hpp"
 
 namespace cano {
 
@@ -91,12 +101,18 @@ constexpr bool is_deferred_task() {
   }
 }
 
-// Records the state a task returned as the attempt's result.
+// Records what a task returned as the body call's result: a state (or a step_result that is
+// done) as the next state, a step_result with more as the next step's cursor.
 template <class State, class Result>
 cano_status next_state(cano_task_ctx* ctx, Result&& result) {
-  static_assert(std::is_convertible_v<Result, State>,
-                "cano: a task must return the workflow's state type");
-  return cano_task_ctx_next(ctx, state_code(static_cast<State>(std::forward<Result>(result))));
+  if constexpr (std::is_convertible_v<Result, State>) {
+    return cano_task_ctx_next(ctx, state_code(static_cast<State>(std::forward<Result>(result))));
+  } else {
+    static_assert(std::is_convertible_v<Result, step_result<State>>,
+                  "cano: a task must return the workflow's state type or "
+                  "cano::step_result<State>");
+    return answer_step<State>(ctx, step_result<State>(std::forward<Result>(result)));
+  }
 }
 
 // The C body of every C++ task: calls the task in its form and turns an escaping exception
@@ -144,6 +160,58 @@ cano_status run_poll(cano_task_ctx* ctx, void* user_data) noexcept {
   } catch (...) {
     return fail_attempt(ctx, std::current_exception());
   }
+}
+
+// Which form a stepped body F with cursor type Cursor has: with the context and the cursor, or
+// with the cursor only (checked in that order, stopping at the first that fits).
+template <class F, class Cursor>
+struct stepped_form {
+  using takes_context = std::is_invocable<F&, task_context&, std::optional<Cursor>>;
+  using takes_cursor = std::is_invocable<F&, std::optional<Cursor>>;
+  static constexpr bool with_context = takes_context::value;
+  static constexpr bool any = std::disjunction_v<takes_context, takes_cursor>;
+};
+
+template <class F, class Cursor, class = void>
+struct stepped_result {
+  using type = void;
+};
+template <class F, class Cursor>
+struct stepped_result<F, Cursor, std::enable_if_t<stepped_form<F, Cursor>::with_context>> {
+  using type = std::invoke_result_t<F&, task_context&, std::optional<Cursor>>;
+};
+template <class F, class Cursor>
+struct stepped_result<F, Cursor,
+                      std::enable_if_t<!stepped_form<F, Cursor>::with_context &&
+                                       stepped_form<F, Cursor>::any>> {
+  using type = std::invoke_result_t<F&, std::optional<Cursor>>;
+};
+
+// The C body of a stepped task: decodes the cursor the previous step left, calls F, and
+// answers with another step or the next state.
+template <class State, class Cursor, class F>
+cano_status run_stepped(cano_task_ctx* ctx, void* user_data) noexcept {
+  F& body = *static_cast<F*>(user_data);
+  try {
+    task_context context(ctx);
+    std::optional<Cursor> cursor;
+    if (std::optional<std::string_view> bytes = context.cursor()) {
+      cursor.emplace(cursor_codec<Cursor>::decode(*bytes));
+    }
+    if constexpr (stepped_form<F, Cursor>::with_context) {
+      return next_state<State>(ctx, std::invoke(body, context, std::move(cursor)));
+    } else {
+      return next_state<State>(ctx, std::invoke(body, std::move(cursor)));
+    }
+  } catch (...) {
+    return fail_attempt(ctx, std::current_exception());
+  }
+}
+
+// The C body of a timer task: the body F of its timer_task, called as a task.
+template <class State, class F>
+cano_status run_timer_body(cano_task_ctx* ctx, void* user_data) noexcept {
+  return run_task<State, F>(ctx, &static_cast<timer_task<F>*>(user_data)->body);
 }
 
 // The C completion callback of workflow::start(): builds the run_result and hands it over. An
@@ -198,7 +266,9 @@ class workflow {
   }
 
   // Registers `task` (copied or moved into the workflow) for a declared state, replacing any
-  // previous one. Throws configuration_error (state not declared, or a task that finishes
+  // previous one. A task that returns cano::step_result<State> may step: its whole step loop
+  // is one attempt (one attempt timeout for all the steps; a retry starts again without a
+  // cursor). Throws configuration_error (state not declared, or a task that finishes
   // later registered without task_mode::async), bad_state_error (frozen).
   template <class F>
   workflow& register_task(State state, F&& task, const task_config& config = task_config()) {
@@ -270,6 +340,103 @@ class workflow {
   template <class F>
   workflow& register_poll(State state, F&& poll, const task_config& config) {
     return register_poll(state, std::forward<F>(poll), poll_policy(), config);
+  }
+
+  // Registers a stepped task for a declared state (cano's StepTask, spec section 3.4),
+  // replacing any previous task: resumable iterative work, one step at a time.
+  // `step` is callable (as a non-const lvalue) as R(cano::task_context&, std::optional<Cursor>)
+  // or R(std::optional<Cursor>), where R converts to cano::step_result<State>: each call gets
+  // the cursor the previous step left (empty on the first step of each entry into the state)
+  // and returns cano::more(cursor) for another step or cano::done(next) (or just a state) to
+  // finish. Cursor defaults to std::string_view, the cursor's bytes, borrowed and valid during
+  // the call only; another type goes through cano::cursor_codec<Cursor> (register_stepped<int>
+  // hands the body a std::optional<int>; see cano/cpp/stepped.hpp). A cursor that does not
+  // decode fails that step's attempt.
+  //
+  // Each step is its own attempt loop: config's retry policy and attempt timeout apply to every
+  // step anew (task_context::attempt() restarts at 1 for each step), a retry calls the body
+  // again with the same cursor, and a step that fails for good fails the task (retry_exhausted
+  // "Task failed after N attempt(s): ..." for that step, or the raw error with one attempt).
+  // The default config is cano's TaskConfig::default(), per step.
+  //
+  // The step object is moved or copied into the workflow, may be called concurrently by
+  // different runs (one step at a time per run) and is destroyed exactly once, when the
+  // workflow and its last run are gone (at once if registering fails). The body runs inline on
+  // the loop thread (keep steps short: a long run of inline steps yields the loop now and then)
+  // or on a worker, one worker call per step, as config's mode says. Build on one thread.
+  // Throws configuration_error (state not declared, or task_mode::async: a step answers at
+  // once), bad_state_error (frozen). Since 0.1.0.
+  template <class Cursor = std::string_view, class F>
+  workflow& register_stepped(State state, F&& step, const task_config& config = task_config()) {
+    using stored = std::decay_t<F>;
+    static_assert(detail::stepped_form<stored, Cursor>::any,
+                  "cano: a stepped task must be callable as R(cano::task_context&, "
+                  "std::optional<Cursor>) or R(std::optional<Cursor>)");
+    static_assert(std::is_convertible_v<typename detail::stepped_result<stored, Cursor>::type,
+                                        step_result<State>>,
+                  "cano: a stepped task must return cano::step_result<State> (cano::more(cursor) "
+                  "or cano::done(state)) or a state");
+    if (config.mode() == task_mode::async) {
+      throw configuration_error("a stepped task answers every step at once: register it with "
+                                "task_mode::worker or task_mode::inline_, not task_mode::async");
+    }
+    auto owned = std::make_unique<stored>(std::forward<F>(step));
+    cano_task_options options = CANO_TASK_OPTIONS_INIT;
+    config.apply(options);
+    options.run = &detail::run_stepped<State, Cursor, stored>;
+    options.user_data = owned.get();
+    options.destroy = &detail::delete_object<stored>;
+    // From the call on the workflow owns the step object, even when registering fails.
+    owned.release();
+    cano_error* err = nullptr;
+    detail::check(
+        cano_workflow_register_stepped(native(), detail::state_code(state), &options, &err), err);
+    return *this;
+  }
+
+  // Registers a timer task for a declared state (cano's TimerTask, spec section 15), replacing
+  // any previous task: each attempt first waits as `when` says (cano::timer::after(delay),
+  // cano::timer::until(clock_reading) or cano::timer::wait(callable); cano/cpp/timer.hpp) on
+  // an engine timer, holding no thread, then calls `body`, which picks the next state. `body`
+  // takes the same forms and modes as register_task()'s (async included) and may return
+  // cano::step_result<State> the same way.
+  //
+  // config's attempt timeout bounds the wait and the body together (expiry during the wait
+  // fails the attempt without calling the body), and its retries wait again before each new
+  // attempt. A timer task's default retry policy is cano's TaskConfig::minimal(), one attempt:
+  // a config whose retry policy was left at the default (task_config() without with_retry)
+  // means one attempt here, as CANO_RETRY_DEFAULT does in the C ABI and the other bindings.
+  //
+  // `body` and a copy of `when`'s wait callable are moved or copied into the workflow and
+  // destroyed exactly once, when the workflow and its last run are gone (at once if
+  // registering fails); different runs may call them concurrently. The wait callable runs on
+  // the loop thread; the body runs as config's mode says. Build on one thread. Throws
+  // configuration_error (state not declared, or a body that finishes later registered without
+  // task_mode::async), bad_state_error (frozen), std::bad_alloc. Since 0.1.0.
+  template <class F>
+  workflow& register_timer(State state, F&& body, const timer& when,
+                           const task_config& config = task_config::minimal()) {
+    using stored = std::decay_t<F>;
+    if (detail::is_deferred_task<State, stored>() && config.mode() != task_mode::async) {
+      throw configuration_error("a task that finishes later (returns void) must be registered "
+                                "with task_mode::async");
+    }
+    using holder = detail::timer_task<stored>;
+    auto owned = std::make_unique<holder>(holder{std::forward<F>(body), when.wait_callable()});
+    cano_task_options options = CANO_TASK_OPTIONS_INIT;
+    config.apply(options);
+    options.run = &detail::run_timer_body<State, stored>;
+    options.user_data = owned.get();
+    options.destroy = &detail::delete_object<holder>;
+    cano_timer_options timer_options = when.native();
+    if (when.has_wait()) timer_options.wait = &detail::run_timer_wait<stored>;
+    // From the call on the workflow owns the task, even when registering fails.
+    owned.release();
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_register_timer(native(), detail::state_code(state), &options,
+                                               &timer_options, &err),
+                  err);
+    return *this;
   }
 
   // Registers a split state (cano's register_split with a JoinConfig): every branch starts at

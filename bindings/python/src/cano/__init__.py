@@ -75,6 +75,7 @@ from .poll import Pending, PollPolicy
 from .resources import HealthLevel, HealthStatus, Resources, type_tag
 from .run import RunHandle
 from .split import Branch, BranchOutcome, BranchStatus, Join, JoinStrategy, SplitResult
+from .stepped import More
 from .store import MemoryStore, ValueKind
 from .task import (
     PENDING,
@@ -86,6 +87,7 @@ from .task import (
     TaskContext,
     TaskMode,
 )
+from .timer import WaitFor, WaitUntil
 from .workflow import SplitBuilder, Workflow
 
 __version__ = "0.1.0"
@@ -136,6 +138,7 @@ __all__ = [
     "KeyNotFoundError",
     "LogLevel",
     "MemoryStore",
+    "More",
     "NoMemoryError",
     "NotFoundError",
     "PENDING",
@@ -161,6 +164,8 @@ __all__ = [
     "UserError",
     "ValueKind",
     "VersionError",
+    "WaitFor",
+    "WaitUntil",
     "Workflow",
     "WorkflowError",
     "WrongThreadError",

@@ -193,6 +193,32 @@ def poll_options_init() -> cano_poll_options:
     return options
 
 
+# --- stepped.h ---------------------------------------------------------------------------------
+
+CANO_STEP_MORE = 3
+
+# --- timer.h -----------------------------------------------------------------------------------
+
+#: cano_timer_wait_fn: cano_status (*)(cano_task_ctx *ctx, void *user_data)
+cano_timer_wait_fn = CFUNCTYPE(c_int32, c_void_p, c_void_p)
+
+
+class cano_timer_options(Structure):  # noqa: N801 - the C name
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("delay_ms", c_uint64),
+        ("until_ms", c_uint64),
+        ("wait", cano_timer_wait_fn),
+    ]
+
+
+def timer_options_init() -> cano_timer_options:
+    """CANO_TIMER_OPTIONS_INIT."""
+    options = cano_timer_options()
+    options.struct_size = ctypes.sizeof(cano_timer_options)
+    return options
+
+
 # --- run.h -------------------------------------------------------------------------------------
 
 #: cano_run_done_fn(run_id, status, final_state, const cano_error *error, user_data)
@@ -345,6 +371,7 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_task_complete_error": (_status, [_P, c_uint64, _status, c_char_p, _PP]),
     "cano_task_ctx_attempt": (c_uint32, [_P]),
     "cano_task_ctx_cancelled": (c_int, [_P]),
+    "cano_task_ctx_cursor": (c_int, [_P, _PP, POINTER(c_size_t)]),
     "cano_task_ctx_engine": (c_void_p, [_P]),
     "cano_task_ctx_fail": (_status, [_P, _status, c_char_p]),
     "cano_task_ctx_fail_fatal": (_status, [_P, _status, c_char_p]),
@@ -355,7 +382,10 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_task_ctx_set_value": (_status, [_P, c_void_p, c_size_t]),
     "cano_task_ctx_split_result": (c_void_p, [_P]),
     "cano_task_ctx_state": (c_int32, [_P]),
+    "cano_task_ctx_step_more": (_status, [_P, c_void_p, c_size_t]),
     "cano_task_ctx_token": (c_uint64, [_P]),
+    "cano_task_ctx_wait_for": (_status, [_P, c_uint64]),
+    "cano_task_ctx_wait_until": (_status, [_P, c_uint64]),
     "cano_task_options_max_attempts": (c_uint32, [POINTER(cano_task_options)]),
     "cano_task_options_retry_delay": (c_int64, [POINTER(cano_task_options), c_uint32, c_double]),
     "cano_task_options_retry_exponential": (None, [POINTER(cano_task_options), c_uint32]),
@@ -378,6 +408,11 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_workflow_register_split": (
         _status,
         [_P, c_int32, POINTER(cano_task_options), c_size_t, POINTER(cano_join_options), _PP],
+    ),
+    "cano_workflow_register_stepped": (_status, [_P, c_int32, POINTER(cano_task_options), _PP]),
+    "cano_workflow_register_timer": (
+        _status,
+        [_P, c_int32, POINTER(cano_task_options), POINTER(cano_timer_options), _PP],
     ),
     "cano_workflow_resources": (c_void_p, [_P]),
     "cano_workflow_set_timeout": (_status, [_P, c_uint64, _PP]),
@@ -427,6 +462,10 @@ HOLDS_GIL = frozenset(
         "cano_task_ctx_split_result",
         "cano_task_ctx_state",
         "cano_task_ctx_token",
+        "cano_task_ctx_cursor",
+        "cano_task_ctx_step_more",
+        "cano_task_ctx_wait_for",
+        "cano_task_ctx_wait_until",
         "cano_split_result_cancelled",
         "cano_split_result_count",
         "cano_split_result_error",
@@ -538,6 +577,7 @@ cano_task_complete = _fn("cano_task_complete")
 cano_task_complete_error = _fn("cano_task_complete_error")
 cano_task_ctx_attempt = _fn("cano_task_ctx_attempt")
 cano_task_ctx_cancelled = _fn("cano_task_ctx_cancelled")
+cano_task_ctx_cursor = _fn("cano_task_ctx_cursor")
 cano_task_ctx_engine = _fn("cano_task_ctx_engine")
 cano_task_ctx_fail = _fn("cano_task_ctx_fail")
 cano_task_ctx_fail_fatal = _fn("cano_task_ctx_fail_fatal")
@@ -548,7 +588,10 @@ cano_task_ctx_run_id = _fn("cano_task_ctx_run_id")
 cano_task_ctx_set_value = _fn("cano_task_ctx_set_value")
 cano_task_ctx_split_result = _fn("cano_task_ctx_split_result")
 cano_task_ctx_state = _fn("cano_task_ctx_state")
+cano_task_ctx_step_more = _fn("cano_task_ctx_step_more")
 cano_task_ctx_token = _fn("cano_task_ctx_token")
+cano_task_ctx_wait_for = _fn("cano_task_ctx_wait_for")
+cano_task_ctx_wait_until = _fn("cano_task_ctx_wait_until")
 cano_task_options_max_attempts = _fn("cano_task_options_max_attempts")
 cano_task_options_retry_delay = _fn("cano_task_options_retry_delay")
 cano_task_options_retry_exponential = _fn("cano_task_options_retry_exponential")
@@ -564,6 +607,8 @@ cano_workflow_register = _fn("cano_workflow_register")
 cano_workflow_register_poll = _fn("cano_workflow_register_poll")
 cano_workflow_register_router = _fn("cano_workflow_register_router")
 cano_workflow_register_split = _fn("cano_workflow_register_split")
+cano_workflow_register_stepped = _fn("cano_workflow_register_stepped")
+cano_workflow_register_timer = _fn("cano_workflow_register_timer")
 cano_workflow_resources = _fn("cano_workflow_resources")
 cano_workflow_set_timeout = _fn("cano_workflow_set_timeout")
 cano_workflow_state_code = _fn("cano_workflow_state_code")

@@ -35,6 +35,8 @@ from . import _capi as C
 from ._states import StateLike, StateSpace
 from .poll import Pending
 from .split import SplitResult, encode_value, read_split_result, remember_branch_exception
+from .stepped import More, decode_cursor
+from .timer import WaitFor, WaitUntil
 
 if TYPE_CHECKING:  # pragma: no cover
     from .engine import Engine
@@ -279,12 +281,13 @@ class Task:
 
 #: What a registered body is (``_Spec.kind``).
 KIND_TASK, KIND_ROUTER, KIND_POLL, KIND_BRANCH = "task", "router", "poll", "branch"
+KIND_STEPPED, KIND_TIMER = "stepped", "timer"
 
 
 class _Spec:
     """Everything the task trampoline needs for one registered task (immutable once built)."""
 
-    __slots__ = ("fn", "states", "enum", "resources", "mode", "name", "kind", "index")
+    __slots__ = ("fn", "states", "enum", "resources", "mode", "name", "kind", "index", "wait")
 
     def __init__(
         self,
@@ -295,6 +298,7 @@ class _Spec:
         name: Optional[str],
         kind: str = KIND_TASK,
         index: int = -1,
+        wait: Optional[Callable[["TaskContext"], Any]] = None,
     ) -> None:
         self.fn = fn
         self.states = states
@@ -306,6 +310,8 @@ class _Spec:
         self.kind = kind
         #: A branch's index in its split; -1 for the other kinds.
         self.index = index
+        #: A timer task's wait callable (None for the other kinds, and for fixed waits).
+        self.wait = wait
 
 
 class TaskContext:
@@ -314,13 +320,14 @@ class TaskContext:
     attribute raises :class:`~cano.BadStateError`. For async work, keep the
     :class:`Completion` from :meth:`defer` instead."""
 
-    __slots__ = ("_ptr", "_spec", "_completion", "_split")
+    __slots__ = ("_ptr", "_spec", "_completion", "_split", "_cursor")
 
     def __init__(self, ptr: int, spec: _Spec) -> None:
         self._ptr: Optional[int] = ptr
         self._spec = spec
         self._completion: Optional[Completion] = None
-        # _split (the split result, once read) stays unset: nothing on the hot path.
+        # _split (the split result, once read) and _cursor (the parsed cursor, once read) stay
+        # unset: nothing on the hot path.
 
     def _live(self) -> int:
         ptr = self._ptr
@@ -407,6 +414,41 @@ class TaskContext:
                 result = None
             self._split: Optional[SplitResult] = result
             return result
+
+    @property
+    def raw_cursor(self) -> Optional[bytes]:
+        """The bytes of the cursor the previous step left (a stepped task's, or any body's that
+        returned :class:`~cano.More`): its JSON text, or what ``More.raw()`` carried; None on
+        the first step (and in bodies that never step)."""
+        ptr = self._live()
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        if not C.cano_task_ctx_cursor(ptr, ctypes.byref(data), ctypes.byref(size)):
+            return None
+        return ctypes.string_at(data.value, size.value) if size.value else b""
+
+    @property
+    def cursor(self) -> Any:
+        """The cursor the previous step left, parsed from its JSON text (a fresh copy); None on
+        the first step. Raises :class:`~cano.TaskExecutionError` "deserialize cursor for
+        `NAME`: ..." when the bytes are not JSON (see ``raw_cursor``)."""
+        self._live()
+        try:
+            return self._cursor
+        except AttributeError:
+            pass
+        data = self.raw_cursor
+        if data is None:
+            value = None
+        else:
+            try:
+                value = decode_cursor(data)
+            except ValueError as exc:
+                raise _errors.TaskExecutionError(
+                    f"deserialize cursor for `{_task_name(self._live(), self._spec)}`: {exc}"
+                ) from None
+        self._cursor: Any = value
+        return value
 
     def set_value(self, value: Any) -> None:
         """Inside a split branch's body: leaves ``value`` for the join state's task (encoded as
@@ -513,6 +555,7 @@ _ctx_next = C.cano_task_ctx_next
 _ctx_fail = C.cano_task_ctx_fail
 _ctx_fail_fatal = C.cano_task_ctx_fail_fatal
 _ctx_set_value = C.cano_task_ctx_set_value
+_ctx_step_more = C.cano_task_ctx_step_more
 _PENDING_STATUS = C.CANO_PENDING
 _OK = C.CANO_OK
 
@@ -589,6 +632,28 @@ def _fail(ptr: int, spec: _Spec, exc: BaseException) -> int:
     return (_ctx_fail_fatal if fatal else _ctx_fail)(ptr, code, message.encode("utf-8", "replace"))
 
 
+def _task_name(ptr: int, spec: _Spec) -> str:
+    """The task's name as errors show it: its own, else its state's."""
+    if spec.name is not None:
+        return spec.name
+    code = C.cano_task_ctx_state(ptr)
+    try:
+        return str(spec.states.member(code).name)
+    except (TypeError, ValueError, AttributeError):  # pragma: no cover - declared states only
+        return str(code)
+
+
+def _step_more(ptr: int, spec: _Spec, more: More) -> int:
+    """A body returned :class:`More`: hands its cursor to the library, which calls the body
+    again (a stepped task's next step, or the next turn of any other task's loop)."""
+    try:
+        data = more.data
+    except (TypeError, ValueError) as exc:
+        message = f"serialize cursor for `{_task_name(ptr, spec)}`: {exc}"
+        return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+    return _ctx_step_more(ptr, data, len(data))
+
+
 def _bad_result(ptr: int, spec: _Spec, result: Any, deferred: bool) -> int:
     poll = spec.kind == KIND_POLL
     if deferred:
@@ -602,11 +667,12 @@ def _bad_result(ptr: int, spec: _Spec, result: Any, deferred: bool) -> int:
             + ("; return cano.Pending(delay) to be polled again" if poll else "")
         )
     elif result is None:
-        message = (
-            "poll task body returned None; return the next state or cano.Pending(delay)"
-            if poll
-            else "task body returned None; return the next state"
-        )
+        if poll:
+            message = "poll task body returned None; return the next state or cano.Pending(delay)"
+        elif spec.kind == KIND_STEPPED:
+            message = "stepped task body returned None; return the next state or cano.More(cursor)"
+        else:
+            message = "task body returned None; return the next state"
     else:
         message = f"task body returned {result!r}, which is not a state of {spec.enum.__name__}"
     return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
@@ -644,6 +710,8 @@ def _run_task(ptr: int, user_data: int) -> int:
         try:
             code = spec.states.code(result)
         except (TypeError, ValueError):
+            if result.__class__ is More:
+                return _step_more(ptr, spec, result)
             if result.__class__ is Pending or result is Pending:
                 return _not_ready(ptr, result)
             return _bad_result(ptr, spec, result, False)
@@ -687,6 +755,9 @@ def _run_branch(ptr: int, user_data: int) -> int:
             return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
         if result is None or result.__class__ is spec.enum:
             return _OK  # no value; a state chosen by a branch is ignored
+        if isinstance(result, More):
+            message = "a split branch cannot return cano.More (branches have no steps)"
+            return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode())
         try:
             data = encode_value(result)
         except TypeError as exc:
@@ -704,6 +775,49 @@ def _run_branch(ptr: int, user_data: int) -> int:
 
 #: The trampoline every branch of a Python split is registered with.
 RUN_BRANCH = C.cano_task_fn(_run_branch)
+
+
+def _run_wait(ptr: int, user_data: int) -> int:
+    """A timer task's wait callback (on the loop thread): asks the task's ``wait`` callable and
+    records its answer; an exception fails the attempt as a raising body would."""
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        context = TaskContext(ptr, spec)
+        try:
+            result = spec.wait(context)  # type: ignore[misc]
+        except BaseException as exc:  # noqa: B902 - a callback must never unwind into C
+            context._ptr = None
+            return _fail(ptr, spec, exc)
+        context._ptr = None
+        if context._completion is not None:
+            message = "a timer's wait callable cannot defer (ctx.defer() is for async bodies)"
+        elif isinstance(result, WaitFor):
+            return C.cano_task_ctx_wait_for(ptr, result.delay_ms)
+        elif isinstance(result, WaitUntil):
+            return C.cano_task_ctx_wait_until(ptr, result.clock_ms)
+        else:
+            message = (
+                f"timer wait callable returned {result!r}; return cano.WaitFor(seconds) or "
+                "cano.WaitUntil(clock_seconds)"
+            )
+        return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+    except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
+        try:
+            return _ctx_fail(ptr, C.CANO_E_INTERNAL, _errors.describe_exception(exc).encode())
+        except BaseException:
+            return C.CANO_E_INTERNAL
+    finally:
+        _tls.depth = depth
+
+
+#: The wait callback of every Python timer task that has a ``wait`` callable.
+RUN_WAIT = C.cano_timer_wait_fn(_run_wait)
 
 
 def resolve(

@@ -1,5 +1,5 @@
-"""Workflows: named states, one task per state (a task, a router, a poll task or a split),
-exit states, a timeout.
+"""Workflows: named states, one task per state (a task, a router, a poll task, a stepped task,
+a timer task or a split), exit states, a timeout.
 
 ::
 
@@ -17,8 +17,10 @@ exit states, a timeout.
     final = workflow.run(engine, Step.Fetch)
 
 Besides plain tasks a state may have a router (:meth:`Workflow.register_router`), a poll task
-(:meth:`Workflow.register_poll`, see :mod:`cano.poll`) or a split (:meth:`Workflow.register_split`,
-see :mod:`cano.split`).
+(:meth:`Workflow.register_poll`, see :mod:`cano.poll`), a stepped task
+(:meth:`Workflow.register_stepped`, see :mod:`cano.stepped`), a timer task
+(:meth:`Workflow.register_timer`, see :mod:`cano.timer`) or a split
+(:meth:`Workflow.register_split`, see :mod:`cano.split`).
 
 Every member of the state enum is declared with its int value as the state's code and its
 name as the state's name. A workflow is built on one thread; its first run freezes it (the
@@ -44,12 +46,16 @@ from .task import (
     KIND_BRANCH,
     KIND_POLL,
     KIND_ROUTER,
+    KIND_STEPPED,
     KIND_TASK,
+    KIND_TIMER,
     RUN_BRANCH,
     RUN_TASK,
+    RUN_WAIT,
     Retry,
     Seconds,
     TaskMode,
+    _is_function,
     _Spec,
     attach_exception,
     resolve,
@@ -134,13 +140,14 @@ class Workflow:
         attempt_timeout: Optional[Seconds],
         name: Optional[str],
         index: int = -1,
+        wait: Optional[Callable[..., Any]] = None,
     ) -> "tuple[C.cano_task_options, int]":
         """A filled cano_task_options for ``task`` and the registry token it refers to (the
         caller hands the token to the library, or pops it on a failure before that)."""
         body, task_mode, task_retry, timeout_ms, task_name = resolve(
             task, mode, retry, attempt_timeout, name
         )
-        spec = _Spec(body, self._states, self._resources, task_mode, task_name, kind, index)
+        spec = _Spec(body, self._states, self._resources, task_mode, task_name, kind, index, wait)
         options = C.task_options_init()
         options.run = RUN_BRANCH if kind == KIND_BRANCH else RUN_TASK
         options.destroy = _callbacks.DESTROY
@@ -163,10 +170,13 @@ class Workflow:
         attempt_timeout: Optional[Seconds],
         name: Optional[str],
         *extra: Any,
+        wait: Optional[Callable[..., Any]] = None,
     ) -> "Workflow":
         code = self._states.code(state)
         handle = self._handle
-        options, token = self._options(task, kind, mode, retry, attempt_timeout, name)
+        options, token = self._options(
+            task, kind, mode, retry, attempt_timeout, name, wait=wait
+        )
         err = ctypes.c_void_p()
         status = c_register(handle, code, ctypes.byref(options), *extra, ctypes.byref(err))
         if status < 0:
@@ -192,6 +202,11 @@ class Workflow:
         ``attempt_timeout`` and ``name`` attributes, then from the C defaults: ``"worker"``
         mode and ``Retry.default()`` (cano's TaskConfig::default(), 4 attempts).
         ``attempt_timeout`` is in seconds; ``name`` defaults to the state's name.
+
+        The body may also return :class:`~cano.More` ``(cursor)`` to be called again at once
+        with ``ctx.cursor`` set (see :mod:`cano.stepped`): registered here, the whole loop is
+        one attempt (a retry starts again from no cursor); :meth:`register_stepped` makes each
+        step its own attempt loop.
 
         The workflow keeps the task alive until the library releases it (when the workflow is
         freed and its last run has ended). Raises ConfigurationError (undeclared state),
@@ -329,6 +344,139 @@ class Workflow:
                 task,
                 policy=policy,
                 max_errors=max_errors,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+            )
+            return task
+
+        return decorate
+
+    def register_stepped(
+        self,
+        state: StateLike,
+        task: Any,
+        *,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> "Workflow":
+        """Registers a stepped task for ``state`` (cano's SteppedTask, see :mod:`cano.stepped`):
+        its body reads ``ctx.cursor`` (None on the first step) and returns
+        :class:`~cano.More` ``(cursor)`` for another step, or the next state when done.
+
+        Each step is its own attempt loop: ``retry`` (default ``Retry.default()``) and
+        ``attempt_timeout`` apply per step, a retried step sees the same cursor again, and a
+        step whose retries run out fails the task (RetryExhaustedError, as any task's). Other
+        options and errors as for :meth:`register`."""
+        return self._register_one(
+            C.cano_workflow_register_stepped,
+            state,
+            task,
+            KIND_STEPPED,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+        )
+
+    def stepped(
+        self,
+        state: StateLike,
+        *,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> Callable[[T], T]:
+        """Decorator form of :meth:`register_stepped`."""
+
+        def decorate(task: T) -> T:
+            self.register_stepped(
+                state, task, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+            )
+            return task
+
+        return decorate
+
+    def register_timer(
+        self,
+        state: StateLike,
+        task: Any,
+        *,
+        delay: Optional[Seconds] = None,
+        until: Optional[Seconds] = None,
+        wait: Optional[Callable[[Any], Any]] = None,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> "Workflow":
+        """Registers a timer task for ``state`` (cano's TimerTask, see :mod:`cano.timer`):
+        each attempt waits on a loop timer, then runs the body, which returns the next state
+        as any task's does.
+
+        The wait is one of (exactly one must be given): ``delay`` seconds; ``until`` a reading
+        of the engine's clock in seconds (``engine.now()``; a time in the past waits no time);
+        ``wait``, a callable ``wait(ctx)`` run on the loop thread before each attempt's wait
+        that returns :class:`~cano.WaitFor` ``(seconds)`` or :class:`~cano.WaitUntil`
+        ``(clock_seconds)`` (an exception fails the attempt). With none of them, a task object
+        with a ``wait(ctx)`` method uses that method.
+
+        ``attempt_timeout`` bounds the wait and the body together. The default retry is
+        cano's ``minimal()`` (one attempt; ``Retry.default()`` means the same here); a retried
+        attempt waits again. Other options and errors as for :meth:`register`."""
+        if isinstance(task, type):
+            task = task()
+        given = [value is not None for value in (delay, until, wait)].count(True)
+        if given == 0 and callable(getattr(task, "wait", None)) and not _is_function(task):
+            wait = task.wait
+            given = 1
+        if given != 1:
+            raise TypeError("a timer task needs exactly one of delay=, until= or wait=")
+        if wait is not None and not callable(wait):
+            raise TypeError(f"wait must be callable, not {wait!r}")
+        timer = C.timer_options_init()
+        timer.delay_ms = to_ms(delay, "delay")
+        timer.until_ms = to_ms(until, "until")
+        if wait is not None:
+            timer.wait = RUN_WAIT
+        return self._register_one(
+            C.cano_workflow_register_timer,
+            state,
+            task,
+            KIND_TIMER,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+            ctypes.byref(timer),
+            wait=wait,
+        )
+
+    def timer(
+        self,
+        state: StateLike,
+        *,
+        delay: Optional[Seconds] = None,
+        until: Optional[Seconds] = None,
+        wait: Optional[Callable[[Any], Any]] = None,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> Callable[[T], T]:
+        """Decorator form of :meth:`register_timer`."""
+
+        def decorate(task: T) -> T:
+            self.register_timer(
+                state,
+                task,
+                delay=delay,
+                until=until,
+                wait=wait,
                 mode=mode,
                 retry=retry,
                 attempt_timeout=attempt_timeout,
