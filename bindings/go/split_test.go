@@ -206,51 +206,64 @@ func TestSplitZeroBranches(t *testing.T) {
 
 // blockingBranch is a worker branch that waits until its attempt is cancelled, and reports
 // that it saw the cancellation.
-func blockingBranch(cancelled chan<- int, index int) Branch {
+// blockTracker counts the blocking branches that started and those that saw their
+// cancellation. The engine never starts a worker attempt that was abandoned while it waited for
+// a free worker, so a test can only expect every blocker that started to see its cancellation.
+type blockTracker struct {
+	started, cancelled atomic.Int32
+}
+
+func blockingBranch(tr *blockTracker) Branch {
 	return NewBranch(func(ctx *TaskContext) ([]byte, error) {
+		tr.started.Add(1)
 		for !ctx.Cancelled() {
 			time.Sleep(time.Millisecond)
 		}
-		cancelled <- index
+		tr.cancelled.Add(1)
 		return nil, errors.New("cancelled")
 	}, WithRetry(RetryNone))
+}
+
+// waitAllStartedCancelled waits until every blocker that started has seen its cancellation.
+func (tr *blockTracker) waitAllStartedCancelled(t *testing.T) {
+	t.Helper()
+	waitFor(t, "started blockers to see Cancelled", func() bool {
+		return tr.cancelled.Load() == tr.started.Load()
+	})
 }
 
 func TestSplitTimeouts(t *testing.T) {
 	t.Run("split-timeout-fails-even-with-successes", func(t *testing.T) {
 		e := newManualEngine(t)
-		cancelled := make(chan int, 1)
-		branches := append(outcomeBranches("s"), blockingBranch(cancelled, 1))
+		var tr blockTracker
+		branches := append(outcomeBranches("s"), blockingBranch(&tr))
 		start := e.Now()
 		r := runSplitWorkflow(t, e, branches, JoinAll(), WithSplitTimeout(100*time.Millisecond))
 		wantCode(t, r.err, CodeWorkflow, "Split task timeout exceeded")
 		if got := e.Now() - start; got != 100*time.Millisecond {
 			t.Fatalf("the split ended after %v", got)
 		}
-		if <-cancelled != 1 {
-			t.Fatal("the blocked branch was not cancelled")
-		}
+		tr.waitAllStartedCancelled(t)
 	})
 	t.Run("partial-timeout-decides-on-completions", func(t *testing.T) {
 		e := newManualEngine(t)
-		cancelled := make(chan int, 1)
-		branches := append(outcomeBranches("f"), blockingBranch(cancelled, 1))
+		var tr blockTracker
+		branches := append(outcomeBranches("f"), blockingBranch(&tr))
 		r := runSplitWorkflow(t, e, branches, JoinPartialTimeout(), WithSplitTimeout(100*time.Millisecond))
 		must(t, r.err)
 		// A failure counts as a completion for PartialTimeout.
 		if statuses(r.seen) != "f c" || r.seen.Branches[0].Err == nil {
 			t.Fatalf("join saw %q", statuses(r.seen))
 		}
-		<-cancelled
+		tr.waitAllStartedCancelled(t)
 	})
 	t.Run("partial-timeout-none-completed", func(t *testing.T) {
 		e := newManualEngine(t)
-		cancelled := make(chan int, 2)
-		branches := []Branch{blockingBranch(cancelled, 0), blockingBranch(cancelled, 1)}
+		var tr blockTracker
+		branches := []Branch{blockingBranch(&tr), blockingBranch(&tr)}
 		r := runSplitWorkflow(t, e, branches, JoinPartialTimeout(), WithSplitTimeout(30*time.Millisecond))
 		wantCode(t, r.err, CodeWorkflow, "PartialTimeout: No tasks completed before timeout")
-		<-cancelled
-		<-cancelled
+		tr.waitAllStartedCancelled(t)
 	})
 	t.Run("partial-timeout-all-complete-early", func(t *testing.T) {
 		e := newManualEngine(t)
@@ -267,23 +280,19 @@ func TestSplitTimeouts(t *testing.T) {
 	})
 	t.Run("any-cancels-a-blocked-worker", func(t *testing.T) {
 		e := newTestEngine(t, WithWorkers(2))
-		cancelled := make(chan int, 1)
+		var tr blockTracker
 		release := make(chan struct{})
 		fast := NewBranch(func(*TaskContext) ([]byte, error) {
 			<-release
 			return []byte("fast"), nil
 		}, WithRetry(RetryNone))
 		go func() { time.Sleep(5 * time.Millisecond); close(release) }()
-		r := runSplitWorkflow(t, e, []Branch{blockingBranch(cancelled, 0), fast}, JoinAny())
+		r := runSplitWorkflow(t, e, []Branch{blockingBranch(&tr), fast}, JoinAny())
 		must(t, r.err)
 		if statuses(r.seen) != "c s:fast" || r.seen.Cancelled != 1 {
 			t.Fatalf("join saw %q", statuses(r.seen))
 		}
-		select {
-		case <-cancelled:
-		case <-time.After(10 * time.Second):
-			t.Fatal("the losing branch never saw Cancelled")
-		}
+		tr.waitAllStartedCancelled(t)
 	})
 }
 
