@@ -232,6 +232,16 @@ func TestAttemptTimeout(t *testing.T) {
 	}, WithMode(Worker), WithAttemptTimeout(50*time.Millisecond), WithRetry(RetryFixed(1, 10*time.Millisecond))))
 	must(t, wf.AddExitState(Done))
 	_, ch := startRun(t, wf, e, Work)
+	// Each body must start before its timeout fires: the engine never starts a worker attempt
+	// that was abandoned before a worker took it.
+	waitFor(t, "attempt 1 to start", func() bool { return started.Load() == 1 })
+	must(t, e.Advance(50*time.Millisecond))
+	waitFor(t, "the retry delay", func() bool {
+		next, err := e.NextDeadline()
+		return err == nil && next == 60*time.Millisecond
+	})
+	must(t, e.Advance(10*time.Millisecond))
+	waitFor(t, "attempt 2 to start", func() bool { return started.Load() == 2 })
 	r := driveUntilDone(t, e, ch)
 	ce := wantCode(t, r.Err, CodeRetryExhausted,
 		"Task failed after 2 attempt(s): Timeout error: task attempt exceeded attempt_timeout")

@@ -478,6 +478,7 @@ func TestWorkflowTimeout(t *testing.T) {
 	var sawCancel journal
 	must(t, wf.RegisterFunc(Start, gotoTask(nil, Work), WithMode(Inline)))
 	must(t, wf.RegisterFunc(Work, func(ctx *TaskContext) (Step, error) {
+		sawCancel.add("started")
 		for !ctx.Cancelled() {
 			time.Sleep(100 * time.Microsecond)
 		}
@@ -491,6 +492,9 @@ func TestWorkflowTimeout(t *testing.T) {
 		d, err := e.NextDeadline()
 		return err == nil && d == 250*time.Millisecond
 	})
+	// The engine never starts a worker attempt abandoned before a worker took it: let the body
+	// start before the timeout can fire.
+	waitFor(t, "the body to start", func() bool { return len(sawCancel.get()) > 0 })
 	must(t, e.Advance(249*time.Millisecond))
 	select {
 	case r := <-ch:
@@ -503,7 +507,7 @@ func TestWorkflowTimeout(t *testing.T) {
 	if r.State != Work {
 		t.Fatalf("final = %v", r.State)
 	}
-	waitFor(t, "the body to see the cancellation", func() bool { return len(sawCancel.get()) == 1 })
+	waitFor(t, "the body to see the cancellation", func() bool { return len(sawCancel.get()) == 2 })
 	if e.Now() != 250*time.Millisecond {
 		t.Fatalf("Now = %v", e.Now())
 	}
