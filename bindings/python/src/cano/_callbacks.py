@@ -23,7 +23,7 @@ import itertools
 import logging
 import sys
 import threading
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, TypeVar
 
 from . import _capi as C
 
@@ -96,6 +96,34 @@ def pin_thread() -> None:
     if _gil_ensure is not None:
         _gil_ensure()
     _tls.pinned = True
+
+
+_H = TypeVar("_H", bound="OwnedHandle")
+
+
+class OwnedHandle:
+    """The lifetime boilerplate of an object that owns a library handle: ``with`` closes it,
+    and so does the finaliser, unless the interpreter is finalising (calling into the library
+    then could meet a half-torn-down interpreter; the handle is leaked instead). Subclasses
+    define an idempotent ``close()``."""
+
+    __slots__ = ()
+
+    def close(self) -> None:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError
+
+    def __enter__(self: _H) -> _H:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+    def __del__(self, _state: Any = STATE) -> None:
+        try:
+            if not _state.finalizing:
+                self.close()
+        except Exception:  # pragma: no cover - interpreter teardown
+            pass
 
 
 class CallbackScope:

@@ -70,7 +70,7 @@ _BY_ADDRESS: "weakref.WeakValueDictionary[int, Engine]" = weakref.WeakValueDicti
 _LIVE: "weakref.WeakSet[Engine]" = weakref.WeakSet()
 
 
-class Engine:
+class Engine(_callbacks.OwnedHandle):
     """A libcano engine (cano_engine).
 
     Args:
@@ -182,12 +182,6 @@ class Engine:
             self._ptr = None
         _LIVE.discard(self)
         C.cano_engine_destroy(ptr)
-
-    def __enter__(self) -> "Engine":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
 
     def __del__(self, _state: Any = _callbacks.STATE) -> None:
         try:

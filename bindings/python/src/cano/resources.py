@@ -151,7 +151,7 @@ TEARDOWN = C.cano_resource_fn(_teardown)
 HEALTH = C.cano_health_fn(_health)
 
 
-class Resources:
+class Resources(_callbacks.OwnedHandle):
     """A dictionary of named resources with a lifecycle (cano's Resources).
 
     Build it on one thread, then hand it to a :class:`~cano.Workflow`; lookups and health
@@ -347,19 +347,6 @@ class Resources:
         ptr, self._ptr = self._ptr, None
         if ptr is not None and self._owned:
             C.cano_resources_destroy(ptr)
-
-    def __enter__(self) -> "Resources":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self, _state: Any = _callbacks.STATE) -> None:
-        try:
-            if not _state.finalizing:
-                self.close()
-        except Exception:  # pragma: no cover - interpreter teardown
-            pass
 
     def __repr__(self) -> str:
         return f"<cano.Resources keys={self.keys()!r}>"

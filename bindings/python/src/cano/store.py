@@ -69,7 +69,7 @@ def _append(out_object: Any, out_destroy: Any, current: Optional[int], user_data
 APPEND = C.cano_store_append_fn(_append)
 
 
-class MemoryStore:
+class MemoryStore(_callbacks.OwnedHandle):
     """A thread-safe key/value store (cano's MemoryStore).
 
     Insert it into :class:`~cano.Resources` (usually under ``"store"``) to share it with tasks;
@@ -298,19 +298,6 @@ class MemoryStore:
         ptr, self._ptr = self._ptr, None
         if ptr is not None and self._owned:
             C.cano_store_destroy(ptr)
-
-    def __enter__(self) -> "MemoryStore":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self, _state: Any = _callbacks.STATE) -> None:
-        try:
-            if not _state.finalizing:
-                self.close()
-        except Exception:  # pragma: no cover - interpreter teardown
-            pass
 
     def __repr__(self) -> str:
         if self._ptr is None:

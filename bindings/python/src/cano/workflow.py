@@ -65,7 +65,7 @@ from .task import (
 T = TypeVar("T")
 
 
-class Workflow:
+class Workflow(_callbacks.OwnedHandle):
     """A cano workflow (cano_workflow).
 
     Args:
@@ -693,19 +693,6 @@ class Workflow:
         ptr, self._ptr = self._ptr, None
         if ptr is not None:
             C.cano_workflow_destroy(ptr)
-
-    def __enter__(self) -> "Workflow":
-        return self
-
-    def __exit__(self, *exc: Any) -> None:
-        self.close()
-
-    def __del__(self, _state: Any = _callbacks.STATE) -> None:
-        try:
-            if not _state.finalizing:
-                self.close()
-        except Exception:  # pragma: no cover - interpreter teardown
-            pass
 
     def __repr__(self) -> str:
         return f"<cano.Workflow states={self._states.enum.__name__}>"
