@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "cano/task.h"
 #include "src/refcount.hpp"
@@ -35,6 +36,8 @@ struct cano_task_ctx {
   int32_t state = 0;
   uint32_t attempt = 0;
   std::atomic<bool> cancelled{false};
+  // The callback this attempt calls: the task's run, or a batch task's load or process_item.
+  cano_task_fn body = nullptr;
 
   // The result. Written by the body's thread, read by the loop after a happens-before edge (the
   // mailbox lock, or the body returning on the loop thread).
@@ -58,6 +61,15 @@ struct cano_task_ctx {
   std::string value;
   // The outcome of the split the run just left, for its join state's task.
   std::shared_ptr<const cano_split_result> split_result;
+  // Batch tasks: which step this call is, the items a load adds, the item a process_item call
+  // reads (shared, because a worker may still read it after its batch was abandoned), and the
+  // items' outcomes for the finish step.
+  enum class BatchStep : uint8_t { kNone, kLoad, kItem, kFinish };
+  BatchStep batch_step = BatchStep::kNone;
+  std::vector<std::string> batch_loaded;
+  std::shared_ptr<const std::vector<std::string>> batch_items;
+  size_t batch_index = 0;
+  std::shared_ptr<const cano_split_result> batch_results;
 
   // Loop thread only.
   // The execution this attempt reports to; nullptr once it abandoned the attempt.
@@ -77,6 +89,7 @@ struct cano_task_ctx {
     poll_delay_ms = 0;
     next_cursor.clear();
     wait_kind = 0;
+    batch_loaded.clear();
   }
 };
 

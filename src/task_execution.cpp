@@ -1,6 +1,7 @@
 #include "src/task_execution.hpp"
 
 #include "cano/stepped.h"
+#include "src/batch_execution.hpp"
 #include "src/engine.hpp"
 #include "src/log.hpp"
 #include "src/workflow.hpp"
@@ -41,8 +42,18 @@ bool TaskExecution::start(const TaskDef* task, int32_t state,
   has_cursor_ = false;
   cursor_.clear();
   split_result_ = std::move(split_result);
+  fatal_ = false;
+  // A lane of a batch runs items; any other execution starts outside every batch step.
+  batch_step_ = batch_items_ ? cano_task_ctx::BatchStep::kItem : cano_task_ctx::BatchStep::kNone;
   status_ = Status::kRunning;
   return run_attempts() == Next::kDone;
+}
+
+void TaskExecution::set_batch_item(std::shared_ptr<const std::vector<std::string>> items,
+                                   size_t index) {
+  batch_step_ = cano_task_ctx::BatchStep::kItem;
+  batch_items_ = std::move(items);
+  batch_index_ = index;
 }
 
 void TaskExecution::abandon() {
@@ -72,6 +83,11 @@ TaskExecution::Next TaskExecution::run_attempts() {
     if (!task_->stepped) {
       has_cursor_ = false;
       cursor_.clear();
+    }
+    // A batch attempt runs load, the items and finish again.
+    if (task_->batch) {
+      batch_step_ = cano_task_ctx::BatchStep::kLoad;
+      batch_results_.reset();
     }
     // One deadline per attempt: for a poll task it bounds the whole wait, across its calls.
     if (task_->options.attempt_timeout_ms > 0) {
@@ -125,7 +141,7 @@ TaskExecution::Next TaskExecution::invoke() {
   }
   // The status stays in a local until the token is withdrawn: once the body has seen its
   // token, a completion on another thread may be writing the context's result fields.
-  cano_status status = options.run(ctx, options.user_data);
+  cano_status status = ctx->body(ctx, options.user_data);
   if (options.mode == CANO_TASK_ASYNC) {
     cano_task_ctx* claimed = status == CANO_PENDING ? nullptr : engine_->claim_token(ctx->token);
     if (claimed == nullptr) {
@@ -149,6 +165,17 @@ void TaskExecution::prepare_ctx(cano_task_ctx& ctx) {
   ctx.attempt = attempt_;
   ctx.cancelled.store(false, std::memory_order_relaxed);
   ctx.split_result = split_result_;
+  ctx.body =
+      batch_step_ == cano_task_ctx::BatchStep::kLoad ? task_->batch->load : task_->options.run;
+  ctx.batch_step = batch_step_;
+  if (batch_step_ == cano_task_ctx::BatchStep::kItem) {
+    if (ctx.batch_items != batch_items_) ctx.batch_items = batch_items_;
+    ctx.batch_index = batch_index_;
+  } else if (batch_step_ == cano_task_ctx::BatchStep::kFinish) {
+    ctx.batch_results = batch_results_;
+  } else if (ctx.batch_results) {
+    ctx.batch_results.reset();  // do not keep a finished batch's outcomes alive
+  }
   ctx.has_cursor = has_cursor_;
   if (has_cursor_) {
     ctx.cursor = cursor_;
@@ -185,7 +212,7 @@ void TaskExecution::run_worker_body(void* arg) {
   if (ctx->cancelled.load(std::memory_order_acquire)) {
     ctx->body_status = CANO_E_CANCELLED;
   } else {
-    ctx->body_status = options.run(ctx, options.user_data);
+    ctx->body_status = ctx->body(ctx, options.user_data);
   }
   ctx->engine->post(&TaskExecution::on_worker_done, ctx);
 }
@@ -240,6 +267,9 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
       !(ctx.has_failure && ctx.fatal) && ++poll_errors_ <= task_->poll_max_errors) {
     return Next::kInvokeAgain;
   }
+  if (status == CANO_OK && batch_step_ == cano_task_ctx::BatchStep::kLoad) {
+    return start_items(std::move(ctx.batch_loaded));
+  }
   if (status == CANO_OK) {
     engine_->cancel(attempt_timer_);
     if (ctx.has_next || branch_) {
@@ -248,6 +278,7 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
       value_ = std::move(ctx.value);
       status_ = Status::kSucceeded;
       split_result_.reset();
+      batch_results_.reset();
       return Next::kDone;
     }
     return attempt_failed(task_error(
@@ -291,17 +322,40 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
   std::string message = ctx.has_failure
                             ? ctx.failure_message
                             : std::string("task failed with status ") + status_name_of(status);
-  if (ctx.has_failure && ctx.fatal) {
-    // As a panic in cano: it escapes the retry loop, unwrapped.
-    engine_->cancel(attempt_timer_);
-    engine_->cancel(poll_timer_);
-    status_ = Status::kFailed;
-    split_result_.reset();
-    error_ = task_error(status, std::move(message));
-    return Next::kDone;
-  }
+  if (ctx.has_failure && ctx.fatal) return fail_fatally(task_error(status, std::move(message)));
   return attempt_failed(task_error(status, std::move(message)));
 }
+
+TaskExecution::Next TaskExecution::fail_fatally(Error error) {
+  // As a panic in cano: it escapes the retry loop, unwrapped.
+  engine_->cancel(attempt_timer_);
+  engine_->cancel(poll_timer_);
+  status_ = Status::kFailed;
+  fatal_ = true;
+  split_result_.reset();
+  batch_results_.reset();
+  error_ = std::move(error);
+  return Next::kDone;
+}
+
+TaskExecution::Next TaskExecution::start_items(std::vector<std::string> items) {
+  if (!batch_) batch_ = std::make_unique<BatchExecution>(engine_, workflow_, run_id_, this);
+  batch_step_ = cano_task_ctx::BatchStep::kItem;
+  if (!batch_->start(&task_->batch->item, state_, task_->batch->concurrency, std::move(items))) {
+    return Next::kWait;
+  }
+  return after_items();
+}
+
+TaskExecution::Next TaskExecution::after_items() {
+  // An item that failed fatally is cano's panic in process_item: it fails the whole task.
+  if (batch_->fatal_error()) return fail_fatally(std::move(*batch_->fatal_error()));
+  batch_results_ = batch_->results();
+  batch_step_ = cano_task_ctx::BatchStep::kFinish;
+  return Next::kInvokeAgain;
+}
+
+void TaskExecution::batch_finished() { continue_after(after_items()); }
 
 TaskExecution::Next TaskExecution::attempt_failed(Error error) {
   engine_->cancel(attempt_timer_);
@@ -310,7 +364,8 @@ TaskExecution::Next TaskExecution::attempt_failed(Error error) {
   if (attempt_ >= max_attempts) {
     status_ = Status::kFailed;
     split_result_.reset();
-    if (max_attempts <= 1) {
+    batch_results_.reset();
+    if (max_attempts <= 1 || task_->raw_retry_error) {
       error_ = std::move(error);
     } else {
       Error exhausted =
@@ -331,11 +386,30 @@ TaskExecution::Next TaskExecution::attempt_failed(Error error) {
 
 void TaskExecution::abandon_attempt() {
   engine_->cancel(attempt_timer_);
+  if (batch_) batch_->abandon();
   if (in_flight_ == nullptr) return;
   in_flight_->cancelled.store(true, std::memory_order_release);
   in_flight_->execution = nullptr;
+  const cano_task_options& options = task_->options;
+  if (options.mode == CANO_TASK_ASYNC && options.cancel != nullptr) {
+    // Told through the mailbox, so that the user's callback never runs inside the engine's own
+    // bookkeeping (a split cancelling its branches, a run ending); the mailbox is drained before
+    // shutdown closes it, so a shutdown's cancellations are delivered too. The in-flight
+    // reference moves to the message.
+    if (engine_->post(&TaskExecution::on_cancel_notice, in_flight_)) {
+      in_flight_ = nullptr;
+      return;
+    }
+  }
   release_ctx(in_flight_);
   in_flight_ = nullptr;
+}
+
+void TaskExecution::on_cancel_notice(void* arg) {
+  auto* ctx = static_cast<cano_task_ctx*>(arg);
+  const cano_task_options& options = ctx->task->options;
+  options.cancel(ctx->token, options.user_data);
+  release_ctx(ctx);
 }
 
 void TaskExecution::on_attempt_timeout(void* self) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "src/error.hpp"
 #include "src/task_ctx.hpp"
@@ -25,6 +26,7 @@ struct cano_split_result;
 namespace cano::detail {
 
 struct TaskDef;
+class BatchExecution;
 
 class TaskExecution {
  public:
@@ -52,12 +54,18 @@ class TaskExecution {
   // Stops a pending execution: timers cancelled, the in-flight attempt told it is cancelled and
   // its late result discarded. The owner is not called back.
   void abandon();
+  // Makes the next start() a batch item's execution: its body reads item `index` of `items`.
+  void set_batch_item(std::shared_ptr<const std::vector<std::string>> items, size_t index);
+  // Called by this execution's batch once its items have ended (see BatchExecution).
+  void batch_finished();
 
   Status status() const { return status_; }
   int32_t next_state() const { return next_; }
   // The failure, once status() is kFailed; moved out by the owner.
   std::optional<Error>& error() { return error_; }
   uint32_t attempt() const { return attempt_; }
+  // True when the failure was fatal (cano_task_ctx_fail_fatal, cano's panic).
+  bool failed_fatally() const { return fatal_; }
   // The value the successful attempt left (split branches).
   bool has_value() const { return has_value_; }
   std::string& value() { return value_; }
@@ -66,6 +74,8 @@ class TaskExecution {
   // Mailbox handlers: a worker body returned, an async completion arrived (arg: the context).
   static void on_worker_done(void* arg);
   static void on_async_done(void* arg);
+  // Mailbox handler: tells an abandoned async attempt's cancel callback (arg: the context).
+  static void on_cancel_notice(void* arg);
 
  private:
   // What to do after a body call: done (success or final failure), wait (worker, async, retry or
@@ -86,6 +96,11 @@ class TaskExecution {
   void continue_after(Next next);
   Next conclude(cano_task_ctx& ctx);
   Next attempt_failed(Error error);
+  // Ends the execution with a fatal failure: no retry, no RetryExhausted wrapping.
+  Next fail_fatally(Error error);
+  // A batch task's load step succeeded: process `items`, then the finish step.
+  Next start_items(std::vector<std::string> items);
+  Next after_items();
   void abandon_attempt();
   void finish_async();
   Error task_error(cano_status code, std::string message) const;
@@ -109,6 +124,14 @@ class TaskExecution {
   bool has_value_ = false;
   std::string value_;
   std::shared_ptr<const cano_split_result> split_result_;
+  bool fatal_ = false;
+  // Batch tasks: the step the next body call makes, the item lanes, the item a lane runs and
+  // the items' outcomes for the finish step.
+  cano_task_ctx::BatchStep batch_step_ = cano_task_ctx::BatchStep::kNone;
+  std::unique_ptr<BatchExecution> batch_;
+  std::shared_ptr<const std::vector<std::string>> batch_items_;
+  size_t batch_index_ = 0;
+  std::shared_ptr<const cano_split_result> batch_results_;
 
   cano_task_ctx* in_flight_ = nullptr;  // worker/async attempt, retained
   cano_task_ctx inline_ctx_;

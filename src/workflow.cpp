@@ -105,6 +105,7 @@ void cano_workflow::register_task(int32_t code, const cano_task_options& options
                      : model.router  ? "register_router"
                      : model.stepped ? "register_stepped"
                      : model.timer   ? "register_timer"
+                     : model.batch   ? "register_batch"
                                      : "register";
   require_unfrozen(what);
   StateInfo& state = require_declared(code, what);
@@ -133,7 +134,45 @@ void cano_workflow::register_task(int32_t code, const cano_task_options& options
   task->router = model.router;
   task->stepped = model.stepped;
   complete_task_def(*task, state, what);
+  if (model.batch != nullptr) complete_batch_def(*task, *model.batch, state);
   set_handler(state, std::move(task), nullptr);
+}
+
+void cano_workflow::complete_batch_def(TaskDef& task, const cano_batch_options& batch,
+                                       const StateInfo& state) const {
+  const std::string where = "register_batch: the batch task for state \"" + state.name + "\"";
+  if (batch.load == nullptr) fail(CANO_E_INVALID_ARGUMENT, where + " has no load function");
+  if (batch.process_item == nullptr) {
+    fail(CANO_E_INVALID_ARGUMENT, where + " has no process_item function");
+  }
+  if (task.options.mode == CANO_TASK_ASYNC) {
+    fail(CANO_E_INVALID_ARGUMENT,
+         where + " cannot be CANO_TASK_ASYNC (use CANO_TASK_WORKER or CANO_TASK_INLINE)");
+  }
+  if (batch.item_retry < CANO_RETRY_DEFAULT || batch.item_retry > CANO_RETRY_EXPONENTIAL) {
+    fail(CANO_E_INVALID_ARGUMENT,
+         where + " has an unknown item retry kind " + std::to_string(batch.item_retry));
+  }
+  auto def = std::make_unique<cano::detail::BatchDef>();
+  def->load = batch.load;
+  def->concurrency = batch.concurrency == 0 ? 1 : batch.concurrency;
+  TaskDef& item = def->item;
+  item.options = task.options;
+  item.options.run = batch.process_item;
+  item.options.destroy = nullptr;
+  item.options.attempt_timeout_ms = 0;  // cano's item retry loop has no timeout
+  // cano's item_retry() defaults to RetryMode::None.
+  item.options.retry = batch.item_retry == CANO_RETRY_DEFAULT ? CANO_RETRY_NONE : batch.item_retry;
+  item.options.retry_max_retries = batch.item_retry_max_retries;
+  item.options.retry_delay_ms = batch.item_retry_delay_ms;
+  item.options.retry_multiplier = batch.item_retry_multiplier;
+  item.options.retry_max_delay_ms = batch.item_retry_max_delay_ms;
+  item.options.retry_jitter = batch.item_retry_jitter;
+  item.name = task.name;
+  item.retry = cano::detail::RetryPolicy::from(item.options);
+  item.max_attempts = item.retry.max_attempts();
+  item.raw_retry_error = true;
+  task.batch = std::move(def);
 }
 
 void cano_workflow::register_split(int32_t code, const std::vector<cano_task_options>& branches,

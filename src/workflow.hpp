@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cano/batch.h"
 #include "cano/poll.h"
 #include "cano/split.h"
 #include "cano/task.h"
@@ -24,6 +25,8 @@
 namespace cano::detail {
 
 // A registered task: the user's options plus what the engine derives from them once.
+struct BatchDef;
+
 struct TaskDef {
   cano_task_options options{};
   std::string name;
@@ -39,14 +42,31 @@ struct TaskDef {
   uint64_t timer_delay_ms = 0;
   uint64_t timer_until_ms = 0;
   cano_timer_wait_fn timer_wait = nullptr;
+  // Registered with register_batch: `options.run` is the finish step.
+  std::unique_ptr<BatchDef> batch;
+  // A batch item (cano's process_item): the last attempt's error is returned raw, never
+  // wrapped in RetryExhausted.
+  bool raw_retry_error = false;
 
   TaskDef() = default;
   TaskDef(const TaskDef&) = delete;
   TaskDef& operator=(const TaskDef&) = delete;
-  ~TaskDef() {
-    if (options.destroy != nullptr) options.destroy(options.user_data);
-  }
+  ~TaskDef();
 };
+
+// cano's BatchTask: the load step, the item task and the concurrency limit.
+struct BatchDef {
+  cano_task_fn load = nullptr;
+  uint32_t concurrency = 1;
+  // process_item with the item retry policy; shares the batch task's user data but not its
+  // destroy hook, which belongs to the batch task alone.
+  TaskDef item;
+};
+
+inline TaskDef::~TaskDef() {
+  batch.reset();
+  if (options.destroy != nullptr) options.destroy(options.user_data);
+}
 
 // How a task is registered: plain, or as one of cano's processing models.
 struct TaskModel {
@@ -54,6 +74,7 @@ struct TaskModel {
   const cano_poll_options* poll = nullptr;
   bool stepped = false;
   const cano_timer_options* timer = nullptr;
+  const cano_batch_options* batch = nullptr;
 };
 
 // A split state's branches and join configuration (cano's JoinConfig).
@@ -123,6 +144,9 @@ struct cano_workflow : cano::detail::RefCounted {
   // Builds a TaskDef from checked options; `task` already owns the user data.
   void complete_task_def(cano::detail::TaskDef& task, const cano::detail::StateInfo& state,
                          const char* what) const;
+  // Adds a batch task's load step and item task (cano's BatchTask) to a completed TaskDef.
+  void complete_batch_def(cano::detail::TaskDef& task, const cano_batch_options& batch,
+                          const cano::detail::StateInfo& state) const;
   void set_handler(cano::detail::StateInfo& state, std::unique_ptr<cano::detail::TaskDef> task,
                    std::unique_ptr<cano::detail::SplitDef> split);
   cano::detail::StateInfo& require_declared(int32_t code, const char* what);

@@ -10,6 +10,7 @@
 #ifndef CANO_CANO_H
 #define CANO_CANO_H
 
+#include "cano/batch.h"
 #include "cano/engine.h"
 #include "cano/error.h"
 #include "cano/export.h"

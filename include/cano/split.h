@@ -92,7 +92,8 @@ CANO_API cano_status cano_workflow_register_split(cano_workflow *workflow, int32
                                                   const cano_join_options *join, cano_error **err);
 
 /* Inside a branch body: leaves a value (copied; data may be NULL when len is 0) for the join
- * state's task. A later call replaces it. Ignored outside split branches. Since 0.1.0. */
+ * state's task, or a batch item's output for the finish step (cano/batch.h). A later call
+ * replaces it. Ignored elsewhere. Since 0.1.0. */
 CANO_API cano_status cano_task_ctx_set_value(cano_task_ctx *ctx, const void *data, size_t len);
 
 /* Inside a task body: the outcome of the split the run just left, when the state it runs for

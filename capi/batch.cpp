@@ -1,0 +1,80 @@
+// C ABI: batch tasks (include/cano/batch.h).
+#include "cano/batch.h"
+
+#include "capi/guard.hpp"
+#include "src/task_ctx.hpp"
+#include "src/workflow.hpp"
+
+using cano::capi::guard;
+using cano::detail::fail;
+using BatchStep = cano_task_ctx::BatchStep;
+
+extern "C" {
+
+CANO_API cano_status cano_workflow_register_batch(cano_workflow* workflow, int32_t state,
+                                                  const cano_task_options* options,
+                                                  const cano_batch_options* batch,
+                                                  cano_error** err) {
+  return guard(err, [&] {
+    // The task's user data is ours from here on: every failure below releases it first.
+    auto release_user_data = [&] {
+      if (options != nullptr && options->struct_size >= sizeof(cano_task_options) &&
+          options->destroy != nullptr) {
+        options->destroy(options->user_data);
+      }
+    };
+    if (batch == nullptr) {
+      release_user_data();
+      fail(CANO_E_INVALID_ARGUMENT, "batch must not be NULL");
+    }
+    cano_batch_options batch_copy{};
+    try {
+      batch_copy =
+          cano::capi::read_options(batch, sizeof(cano_batch_options), "cano_batch_options");
+    } catch (...) {
+      release_user_data();
+      throw;
+    }
+    if (options == nullptr) fail(CANO_E_INVALID_ARGUMENT, "options must not be NULL");
+    auto copy = cano::capi::read_options(options, sizeof(cano_task_options), "cano_task_options");
+    if (workflow == nullptr) {
+      if (copy.destroy != nullptr) copy.destroy(copy.user_data);
+      fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
+    }
+    cano::detail::TaskModel model;
+    model.batch = &batch_copy;
+    workflow->register_task(state, copy, model);
+    return CANO_OK;
+  });
+}
+
+CANO_API cano_status cano_task_ctx_batch_add(cano_task_ctx* ctx, const void* data, size_t len) {
+  if (ctx == nullptr || (data == nullptr && len > 0)) return CANO_E_INVALID_ARGUMENT;
+  if (ctx->batch_step != BatchStep::kLoad) return CANO_E_BAD_STATE;
+  try {
+    ctx->batch_loaded.emplace_back(static_cast<const char*>(data), len);
+  } catch (...) {
+    return CANO_E_NO_MEMORY;
+  }
+  return CANO_OK;
+}
+
+CANO_API int cano_task_ctx_batch_item(const cano_task_ctx* ctx, size_t* index, const void** data,
+                                      size_t* len) {
+  if (index != nullptr) *index = 0;
+  if (data != nullptr) *data = nullptr;
+  if (len != nullptr) *len = 0;
+  if (ctx == nullptr || ctx->batch_step != BatchStep::kItem || !ctx->batch_items) return 0;
+  const std::string& item = (*ctx->batch_items)[ctx->batch_index];
+  if (index != nullptr) *index = ctx->batch_index;
+  if (data != nullptr) *data = item.data();
+  if (len != nullptr) *len = item.size();
+  return 1;
+}
+
+CANO_API const cano_split_result* cano_task_ctx_batch_results(const cano_task_ctx* ctx) {
+  if (ctx == nullptr || ctx->batch_step != BatchStep::kFinish) return nullptr;
+  return ctx->batch_results.get();
+}
+
+}  // extern "C"
