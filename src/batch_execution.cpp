@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "src/batch_worker_lane.hpp"
 #include "src/workflow.hpp"
 
 namespace cano::detail {
@@ -35,19 +36,24 @@ bool BatchExecution::start(const TaskDef* item, int32_t state, uint32_t concurre
   next_item_ = 0;
   ended_items_ = 0;
   active_lanes_ = concurrency < count ? concurrency : count;
+  running_ = true;
+  if (item->options.mode == CANO_TASK_WORKER && item->max_attempts == 1 && count > 0) {
+    start_worker_lanes(active_lanes_);
+    return false;
+  }
   while (lanes_.size() < active_lanes_) {
     lanes_.push_back(std::make_unique<Lane>(this, lanes_.size()));
   }
   idle_.clear();
   // Lower slots are used first: with inline items only slot 0 ever runs.
   for (size_t slot = active_lanes_; slot-- > 0;) idle_.push_back(slot);
-  running_ = true;
   return pump();
 }
 
 void BatchExecution::abandon() {
   if (!running_) return;
   running_ = false;
+  drop_worker_lanes();
   for (auto& lane : lanes_) {
     if (lane->busy) {
       lane->execution.abandon();
@@ -110,6 +116,66 @@ void BatchExecution::lane_finished(Lane& lane) {
     // The last thing this batch does: the parent may start it again or destroy it.
     parent_->batch_finished();
   }
+}
+
+}  // namespace cano::detail
+
+namespace cano::detail {
+
+void BatchExecution::start_worker_lanes(size_t lanes) {
+  worker_shared_ = std::make_shared<WorkerLaneShared>();
+  worker_shared_->items = items_;
+  worker_shared_->results = results_;
+  worker_shared_->item = item_;
+  worker_shared_->state = state_;
+  worker_shared_->state_name = workflow_->label(state_);
+  worker_shared_->run_id = run_id_;
+  worker_lanes_.reserve(lanes);
+  for (size_t i = 0; i < lanes; ++i) {
+    auto* lane = new WorkerLane(engine_, workflow_, worker_shared_, this);
+    worker_lanes_.push_back(lane);
+    lane->submit();
+  }
+}
+
+void BatchExecution::drop_worker_lanes() {
+  if (!worker_shared_) return;
+  // The jobs still in flight stop at their next item and delete themselves when they report.
+  worker_shared_->cancelled.store(true, std::memory_order_relaxed);
+  for (WorkerLane* lane : worker_lanes_) {
+    lane->owner = nullptr;
+    lane->ctx->cancelled.store(true, std::memory_order_release);
+  }
+  worker_lanes_.clear();
+  worker_shared_.reset();
+}
+
+void BatchExecution::worker_lane_reported(WorkerLane& lane) {
+  results_->succeeded += lane.succeeded;
+  results_->failed += lane.failed;
+  ended_items_ += lane.succeeded + lane.failed;
+  if (lane.fatal) {
+    fatal_error_ = std::move(lane.fatal);
+  } else if (!lane.exhausted) {
+    lane.submit();  // more items: the same lane takes its next turn
+    return;
+  }
+  for (auto it = worker_lanes_.begin(); it != worker_lanes_.end(); ++it) {
+    if (*it == &lane) {
+      worker_lanes_.erase(it);
+      break;
+    }
+  }
+  delete &lane;
+  if (fatal_error_) {
+    abandon();
+  } else if (!worker_lanes_.empty()) {
+    return;
+  }
+  running_ = false;
+  worker_shared_.reset();
+  // The last thing this batch does: the parent may start it again or destroy it.
+  parent_->batch_finished();
 }
 
 }  // namespace cano::detail

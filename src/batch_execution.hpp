@@ -25,6 +25,11 @@ struct cano_workflow;
 namespace cano::detail {
 
 struct TaskDef;
+struct WorkerLane;
+struct WorkerLaneShared;
+
+// The failure message of an item body's status that is not CANO_OK (shared by both paths).
+std::string item_failure_message(const cano_task_ctx& ctx, cano_status status);
 
 class BatchExecution {
  public:
@@ -48,6 +53,9 @@ class BatchExecution {
   // Every item's outcome, in input order (valid once the batch ended without a fatal error).
   std::shared_ptr<const cano_split_result> results() const { return results_; }
 
+  // A worker lane's job reported back (see batch_worker_lane.hpp). Deletes or resubmits it.
+  void worker_lane_reported(WorkerLane& lane);
+
  private:
   struct Lane final : TaskExecution::Owner {
     Lane(BatchExecution* batch, size_t slot);
@@ -65,6 +73,9 @@ class BatchExecution {
   // Records the item `lane` just finished; false when it failed fatally.
   bool record(Lane& lane);
   void lane_finished(Lane& lane);
+  // The worker fast path: one back-to-back job per slot.
+  void start_worker_lanes(size_t lanes);
+  void drop_worker_lanes();
 
   cano_engine* engine_;
   cano_workflow* workflow_;
@@ -78,6 +89,8 @@ class BatchExecution {
   std::shared_ptr<const std::vector<std::string>> items_;
   std::shared_ptr<cano_split_result> results_;
   std::optional<Error> fatal_error_;
+  std::shared_ptr<WorkerLaneShared> worker_shared_;
+  std::vector<WorkerLane*> worker_lanes_;  // jobs in flight, owned here until they report
   size_t next_item_ = 0;
   size_t ended_items_ = 0;
   bool running_ = false;

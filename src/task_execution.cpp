@@ -285,6 +285,9 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
         CANO_E_TASK_EXECUTION,
         "task returned CANO_OK without choosing a next state (call cano_task_ctx_next)"));
   }
+  if (status == CANO_STEP_MORE && batch_step_ == cano_task_ctx::BatchStep::kItem) {
+    return attempt_failed(task_error(CANO_E_TASK_EXECUTION, item_failure_message(ctx, status)));
+  }
   if (status == CANO_STEP_MORE) {
     cursor_ = std::move(ctx.next_cursor);
     has_cursor_ = true;

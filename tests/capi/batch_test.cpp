@@ -404,6 +404,68 @@ TEST(Batch, CancellingARunStopsItsItems) {
   EXPECT_EQ(f.finish_calls.load(), 0);
 }
 
+TEST(Batch, AnAttemptTimeoutAbandonsWorkerItemsAndDiscardsTheirLateResults) {
+  BatchFixture f;
+  ErrorPtr err;
+  std::atomic<int> loads{0};
+  std::atomic<int> late{0};
+  // Attempt 1's items block until they are told they were abandoned, then report a value the
+  // finish step must never see; attempt 2's items answer at once.
+  Body item = [&](cano_task_ctx* ctx) {
+    if (loads.load() == 1) {
+      while (cano_task_ctx_cancelled(ctx) == 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
+      }
+      ++late;
+      return cano_task_ctx_set_value(ctx, "late", 4);
+    }
+    return square(ctx);
+  };
+  cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
+  batch.concurrency = 2;
+  ASSERT_EQ(f.register_batch({load_numbers(6, &loads), item, f.recording_finish()},
+                             CANO_TASK_WORKER, batch, err, /*task_retries=*/1,
+                             /*attempt_timeout_ms=*/30),
+            CANO_OK);
+  BatchFixture::Outcome result = f.run();
+  EXPECT_EQ(result.status, CANO_OK) << result.message;
+  EXPECT_EQ(loads.load(), 2);
+  EXPECT_EQ(f.outcomes,
+            (std::vector<std::string>{"ok 0", "ok 1", "ok 4", "ok 9", "ok 16", "ok 25"}));
+  f.engine.reset();  // waits for the abandoned bodies
+  EXPECT_EQ(late.load(), 2) << "each of the two slots had one item in flight";
+}
+
+TEST(Batch, WorkerItemsReportEveryKindOfOutcome) {
+  // Worker items without retries run back to back on the workers; their outcomes must read the
+  // same as the general path's.
+  Body item = [](cano_task_ctx* ctx) {
+    std::string text = item_text(ctx);
+    if (text == "1") return cano_task_ctx_fail(ctx, CANO_E_STORE, "no store");
+    if (text == "2") return static_cast<cano_status>(CANO_STEP_MORE);
+    if (text == "3") return static_cast<cano_status>(CANO_E_TIMEOUT);
+    if (text == "4") return static_cast<cano_status>(77);
+    return square(ctx);
+  };
+  cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
+  batch.concurrency = 2;
+  for (cano_task_mode mode : {CANO_TASK_WORKER, CANO_TASK_INLINE}) {
+    BatchFixture f;
+    ErrorPtr err;
+    ASSERT_EQ(f.register_batch({load_numbers(6), item, f.recording_finish()}, mode, batch, err),
+              CANO_OK);
+    EXPECT_EQ(f.run().final_state, kPartial);
+    EXPECT_EQ(f.outcomes,
+              (std::vector<std::string>{
+                  "ok 0", "err STORE Work[1]: no store",
+                  "err TASK_EXECUTION Work[2]: a batch item returned CANO_STEP_MORE, but items are "
+                  "not stepped",
+                  "err TIMEOUT Work[3]: task failed with status TIMEOUT",
+                  "err TASK_EXECUTION Work[4]: task returned an invalid status 77", "ok 25"}))
+        << (mode == CANO_TASK_WORKER ? "worker" : "inline");
+  }
+}
+
 TEST(Batch, TheSameBatchStateRunsAgainWhenTheRunComesBack) {
   BatchFixture f;
   ErrorPtr err;
