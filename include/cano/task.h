@@ -83,12 +83,13 @@ typedef struct cano_task_options {
   uint64_t attempt_timeout_ms;  /* 0 = none; each attempt gets a fresh deadline */
   /* CANO_TASK_ASYNC only (ignored otherwise): called when a pending attempt is abandoned, so
    * that the body can stop the work it started: its attempt timed out, its split branch lost (an
-   * early exit or the split timeout), its batch step was abandoned, or its run was cancelled,
-   * timed out or ended by shutdown. Called once per abandoned attempt, on the loop thread, as
-   * soon as the loop has finished the step that abandoned it (never inside the body's own call),
-   * with the attempt's token and user_data. Completing that token afterwards is still accepted
-   * and ignored. Must not block. NULL = not told (the body can still poll
-   * cano_task_ctx_cancelled on a context it keeps). Since 0.1.0. */
+   * early exit or the split timeout), or its run was cancelled, timed out or ended by shutdown.
+   * Called once per abandoned attempt, on the loop thread, as soon as the loop has finished the
+   * step that abandoned it (never inside the body's own call), with the attempt's token and
+   * user_data. An attempt whose completion was already on its way when it was abandoned (a
+   * completion the loop had not taken yet) is told too, and that completion is accepted and
+   * ignored, as any completion after the notice is. Must not block. NULL = not told.
+   * Since 0.1.0. */
   void (*cancel)(uint64_t token, void *user_data);
 } cano_task_options;
 
