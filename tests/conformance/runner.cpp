@@ -69,16 +69,47 @@ class Runner;
 // keeps them until the engine is destroyed, so no destroy hooks are needed.
 struct TaskBinding {
   Runner* runner;
-  int32_t state;         // the state, or the split state of a branch
+  int32_t state;  // the state, or the split state of a branch
   const TaskSpec* spec;
-  std::string key;       // where its calls are counted: the state's name, or "F[i]"
-  bool branch;           // a split branch
+  std::string key;  // where its calls are counted: the state's name, or "F[i]"
+  bool branch;      // a split branch
 };
 
 struct ResourceBinding {
   Runner* runner;
   const ResourceSpec* spec;
 };
+
+// A retry policy's kind and fields, as cano_task_options and cano_batch_options spell them.
+struct RetryFields {
+  cano_retry_kind kind = CANO_RETRY_DEFAULT;
+  uint32_t max_retries = 0;
+  uint64_t delay_ms = 0;
+  double multiplier = 0.0;
+  uint64_t max_delay_ms = 0;
+  double jitter = 0.0;
+};
+
+// README.md: "none" is cano's minimal(), "default" is CANO_RETRY_DEFAULT, and "fixed" and
+// "exponential" carry exactly the fields they need.
+RetryFields retry_fields(const RetrySpec& retry) {
+  RetryFields out;
+  if (retry.kind == "none") {
+    out.kind = CANO_RETRY_NONE;
+  } else if (retry.kind == "fixed") {
+    out.kind = CANO_RETRY_FIXED;
+    out.max_retries = retry.max_retries;
+    out.delay_ms = retry.delay_ms;
+  } else if (retry.kind == "exponential") {
+    out.kind = CANO_RETRY_EXPONENTIAL;
+    out.max_retries = retry.max_retries;
+    out.delay_ms = retry.delay_ms;
+    out.multiplier = retry.multiplier;
+    out.max_delay_ms = retry.max_delay_ms;
+    out.jitter = retry.jitter;
+  }
+  return out;
+}
 
 class Runner {
  public:
@@ -181,21 +212,15 @@ class Runner {
     options.name = spec.name ? spec.name->c_str() : nullptr;
     options.mode = spec.mode;
     options.attempt_timeout_ms = spec.attempt_timeout_ms;
-    const RetrySpec& retry = spec.retry;
-    if (retry.kind == "none") {
-      cano_task_options_retry_none(&options);
-    } else if (retry.kind == "fixed") {
-      cano_task_options_retry_fixed(&options, retry.max_retries, retry.delay_ms);
-    } else if (retry.kind == "exponential") {
-      options.retry = CANO_RETRY_EXPONENTIAL;
-      options.retry_max_retries = retry.max_retries;
-      options.retry_delay_ms = retry.delay_ms;
-      options.retry_multiplier = retry.multiplier;
-      options.retry_max_delay_ms = retry.max_delay_ms;
-      options.retry_jitter = retry.jitter;
-    } else {
-      options.retry = CANO_RETRY_DEFAULT;
-    }
+    // README.md "Cancel notices": every async task and branch counts its notices.
+    if (spec.mode == CANO_TASK_ASYNC) options.cancel = &Runner::on_cancel;
+    const RetryFields retry = retry_fields(spec.retry);
+    options.retry = retry.kind;
+    options.retry_max_retries = retry.max_retries;
+    options.retry_delay_ms = retry.delay_ms;
+    options.retry_multiplier = retry.multiplier;
+    options.retry_max_delay_ms = retry.max_delay_ms;
+    options.retry_jitter = retry.jitter;
     return options;
   }
 
@@ -224,6 +249,23 @@ class Runner {
         if (!spec.timer.waits.empty()) timer.wait = &Runner::timer_wait;
         return check(cano_workflow_register_timer(workflow_, state, &options, &timer, &err), err,
                      "cano_workflow_register_timer " + scenario_.label(state));
+      }
+      case TaskKind::kBatch: {
+        // README.md "Batch tasks": the task's body is the finish step.
+        options.run = &Runner::finish_body;
+        cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
+        batch.load = &Runner::load_body;
+        batch.process_item = &Runner::item_body;
+        batch.concurrency = spec.batch.concurrency;
+        const RetryFields retry = retry_fields(spec.batch.item_retry);
+        batch.item_retry = retry.kind;
+        batch.item_retry_max_retries = retry.max_retries;
+        batch.item_retry_delay_ms = retry.delay_ms;
+        batch.item_retry_multiplier = retry.multiplier;
+        batch.item_retry_max_delay_ms = retry.max_delay_ms;
+        batch.item_retry_jitter = retry.jitter;
+        return check(cano_workflow_register_batch(workflow_, state, &options, &batch, &err), err,
+                     "cano_workflow_register_batch " + scenario_.label(state));
       }
       case TaskKind::kTask:
         break;
@@ -345,13 +387,33 @@ class Runner {
     return cano_task_ctx_fail(ctx, CANO_E_TASK_EXECUTION, wait->message.c_str());
   }
 
-  cano_status attempt(const TaskBinding& binding, cano_task_ctx* ctx) {
-    const TaskSpec& spec = *binding.spec;
-    const bool worker = spec.mode == CANO_TASK_WORKER;
-    // Counted from the start, so that the driver never advances the clock under a body that is
-    // about to choose; a block step is uncounted again below, as it waits for a timer.
-    if (worker) running_.fetch_add(1, std::memory_order_acq_rel);
-    starts_.fetch_add(1, std::memory_order_acq_rel);
+  // Counts a body from its start (README.md "How runners drive time"), and a worker body as
+  // running until end() or its destruction, so that the driver never advances the clock under a
+  // body that is about to choose.
+  class BodyScope {
+   public:
+    BodyScope(Runner& runner, const TaskSpec& spec)
+        : runner_(runner), worker_(spec.mode == CANO_TASK_WORKER) {
+      if (worker_) runner_.running_.fetch_add(1, std::memory_order_acq_rel);
+      runner_.starts_.fetch_add(1, std::memory_order_acq_rel);
+    }
+    ~BodyScope() { end(); }
+    BodyScope(const BodyScope&) = delete;
+    BodyScope& operator=(const BodyScope&) = delete;
+    // A block step waits for a timer: it no longer counts as running.
+    void end() {
+      if (worker_) runner_.running_.fetch_sub(1, std::memory_order_acq_rel);
+      worker_ = false;
+    }
+
+   private:
+    Runner& runner_;
+    bool worker_;
+  };
+
+  // Records a body call of a state's task (a batch task's load call included): its attempt,
+  // time, trail entry and cursor. Returns how many body calls the binding's key has made.
+  uint32_t record_call(const TaskBinding& binding, cano_task_ctx* ctx) {
     // README.md "cursors": the cursor this call saw, as its bytes (compared as JSON later).
     const void* data = nullptr;
     size_t len = 0;
@@ -359,22 +421,112 @@ class Runner {
     if (cano_task_ctx_cursor(ctx, &data, &len) != 0) {
       cursor.emplace(static_cast<const char*>(data), len);
     }
+    std::lock_guard<std::mutex> lock(mutex_);
+    uint32_t count = ++attempts_[binding.key];
+    times_[binding.key].push_back(cano_engine_clock_now(engine_) - start_ms_);
+    note_trail(binding, cano_task_ctx_attempt(ctx), cursor.has_value());
+    cursors_[binding.key].push_back(std::move(cursor));
+    return count;
+  }
+
+  cano_status attempt(const TaskBinding& binding, cano_task_ctx* ctx) {
+    const TaskSpec& spec = *binding.spec;
+    BodyScope scope(*this, spec);
+    const Step& step = spec.step_for(record_call(binding, ctx));
+    if (step.kind == StepKind::kBlock) {
+      scope.end();
+      return block(spec, ctx);
+    }
+    return perform_step(binding, step, ctx);
+  }
+
+  // README.md "Batch tasks": a batch task's load call is its body call for attempts,
+  // attempt_times_ms, trail and cursors; it is served by the next entry of "load".
+  static cano_status load_body(cano_task_ctx* ctx, void* user_data) {
+    auto* binding = static_cast<TaskBinding*>(user_data);
+    return binding->runner->load(*binding, ctx);
+  }
+
+  cano_status load(const TaskBinding& binding, cano_task_ctx* ctx) {
+    BodyScope scope(*this, *binding.spec);
+    record_call(binding, ctx);
+    const LoadSpec* load = nullptr;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      load = &binding.spec->batch.load_for(++loads_[binding.key]);
+    }
+    if (load->fails) {
+      return load->fatal ? cano_task_ctx_fail_fatal(ctx, load->code, load->message.c_str())
+                         : cano_task_ctx_fail(ctx, load->code, load->message.c_str());
+    }
+    for (const std::string& item : load->items) {
+      cano_status status = cano_task_ctx_batch_add(ctx, item.data(), item.size());
+      if (status != CANO_OK) {
+        problem("cano_task_ctx_batch_add in " + binding.key +
+                " failed: " + cano_status_name(status));
+      }
+    }
+    return CANO_OK;
+  }
+
+  // An item call: counted under "W[i]", served by the steps of the item's own script (the
+  // item's text is its compact JSON) by the item's attempt number.
+  static cano_status item_body(cano_task_ctx* ctx, void* user_data) {
+    auto* binding = static_cast<TaskBinding*>(user_data);
+    return binding->runner->item(*binding, ctx);
+  }
+
+  cano_status item(const TaskBinding& binding, cano_task_ctx* ctx) {
+    BodyScope scope(*this, *binding.spec);
+    size_t index = 0;
+    const void* data = nullptr;
+    size_t len = 0;
+    if (cano_task_ctx_batch_item(ctx, &index, &data, &len) == 0) {
+      problem("cano_task_ctx_batch_item answered 0 in a process_item call of " + binding.key);
+      return cano_task_ctx_fail(ctx, CANO_E_INTERNAL, "no batch item");
+    }
+    const std::string key = scenario_.branch_key(binding.state, index);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++attempts_[key];
+      times_[key].push_back(cano_engine_clock_now(engine_) - start_ms_);
+      last_call_ = &binding;
+      last_call_attempt_ = 0;
+    }
+    const auto& scripts = binding.spec->batch.scripts;
+    auto script = scripts.find(std::string(static_cast<const char*>(data), len));
+    if (script == scripts.end()) {
+      problem("item " + key + " is no item the scenario loads");
+      return cano_task_ctx_fail(ctx, CANO_E_INTERNAL, "unknown batch item");
+    }
+    return perform_step(binding, step_for(script->second, cano_task_ctx_attempt(ctx)), ctx);
+  }
+
+  // A finish call: served by the task's steps, one per finish call of the state (across its
+  // entries); it counts as no attempt.
+  static cano_status finish_body(cano_task_ctx* ctx, void* user_data) {
+    auto* binding = static_cast<TaskBinding*>(user_data);
+    return binding->runner->finish(*binding, ctx);
+  }
+
+  cano_status finish(const TaskBinding& binding, cano_task_ctx* ctx) {
+    BodyScope scope(*this, *binding.spec);
     const Step* step = nullptr;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      uint32_t count = ++attempts_[binding.key];
-      times_[binding.key].push_back(cano_engine_clock_now(engine_) - start_ms_);
-      note_trail(binding, cano_task_ctx_attempt(ctx), cursor.has_value());
-      cursors_[binding.key].push_back(std::move(cursor));
-      step = &spec.step_for(count);
+      step = &binding.spec->step_for(++finishes_[binding.key]);
+      last_call_ = &binding;
+      last_call_attempt_ = 0;
     }
-    if (step->kind == StepKind::kBlock) {
-      if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
-      return block(spec, ctx);
-    }
-    cano_status result = perform_step(binding, *step, ctx);
-    if (worker) running_.fetch_sub(1, std::memory_order_acq_rel);
-    return result;
+    return perform_step(binding, *step, ctx);
+  }
+
+  // README.md "Cancel notices": counted per key, on the loop thread.
+  static void on_cancel(uint64_t /*token*/, void* user_data) {
+    auto* binding = static_cast<TaskBinding*>(user_data);
+    Runner& self = *binding->runner;
+    std::lock_guard<std::mutex> lock(self.mutex_);
+    ++self.cancel_notices_[binding->key];
   }
 
   // README.md "trail": a task's state on its attempt 1; a poll's once per attempt 1 (its calls
@@ -423,6 +575,7 @@ class Runner {
       }
       case StepKind::kGoto:
         if (step.read_split) record_split(ctx);
+        if (step.read_batch) record_batch(ctx);
         break;
       default:
         break;
@@ -444,38 +597,53 @@ class Runner {
                                : cano_task_ctx_fail(ctx, decision.code, decision.message.c_str());
   }
 
+  // README.md "split_seen": one text per branch (or batch item) of a split result.
+  static std::vector<std::string> describe(const cano_split_result* result) {
+    std::vector<std::string> seen;
+    for (size_t i = 0; i < cano_split_result_count(result); ++i) {
+      switch (cano_split_result_status(result, i)) {
+        case CANO_BRANCH_SUCCEEDED: {
+          size_t len = 0;
+          const void* value = cano_split_result_value(result, i, &len);
+          seen.push_back(value == nullptr
+                             ? std::string("succeeded")
+                             : "succeeded:" + std::string(static_cast<const char*>(value), len));
+          break;
+        }
+        case CANO_BRANCH_FAILED: {
+          const cano_error* error = cano_split_result_error(result, i);
+          seen.push_back(std::string("failed:") +
+                         (error ? cano_error_message(error) : "<no error object>"));
+          break;
+        }
+        case CANO_BRANCH_CANCELLED:
+          seen.push_back("cancelled");
+          break;
+        default:
+          seen.push_back("<unknown branch status>");
+          break;
+      }
+    }
+    return seen;
+  }
+
   // README.md "split_seen": what cano_task_ctx_split_result shows this body.
   void record_split(cano_task_ctx* ctx) {
     std::optional<std::vector<std::string>> seen;
     if (const cano_split_result* result = cano_task_ctx_split_result(ctx)) {
-      seen.emplace();
-      for (size_t i = 0; i < cano_split_result_count(result); ++i) {
-        switch (cano_split_result_status(result, i)) {
-          case CANO_BRANCH_SUCCEEDED: {
-            size_t len = 0;
-            const void* value = cano_split_result_value(result, i, &len);
-            seen->push_back(value == nullptr
-                                ? std::string("succeeded")
-                                : "succeeded:" + std::string(static_cast<const char*>(value), len));
-            break;
-          }
-          case CANO_BRANCH_FAILED: {
-            const cano_error* error = cano_split_result_error(result, i);
-            seen->push_back(std::string("failed:") +
-                            (error ? cano_error_message(error) : "<no error object>"));
-            break;
-          }
-          case CANO_BRANCH_CANCELLED:
-            seen->push_back("cancelled");
-            break;
-          default:
-            seen->push_back("<unknown branch status>");
-            break;
-        }
-      }
+      seen = describe(result);
     }
     std::lock_guard<std::mutex> lock(mutex_);
     outcome_.split_seen.push_back(std::move(seen));
+  }
+
+  // README.md "batch_seen": what cano_task_ctx_batch_results shows this finish call.
+  void record_batch(cano_task_ctx* ctx) {
+    const cano_split_result* result = cano_task_ctx_batch_results(ctx);
+    if (result == nullptr) problem("cano_task_ctx_batch_results returned NULL in a finish call");
+    std::vector<std::string> seen = result ? describe(result) : std::vector<std::string>{};
+    std::lock_guard<std::mutex> lock(mutex_);
+    outcome_.batch_seen.push_back(std::move(seen));
   }
 
   cano_status block(const TaskSpec& spec, cano_task_ctx* ctx) {
@@ -563,12 +731,23 @@ class Runner {
       outcome_.attempts[key] = attempts_.count(key) ? attempts_[key] : 0;
       outcome_.attempt_times_ms[key] = times_[key];
     };
+    auto notices = [this](const std::string& key) {
+      outcome_.cancel_notices[key] = cancel_notices_.count(key) ? cancel_notices_[key] : 0;
+    };
     for (const std::string& name : scenario_.states) {
       take(name);
+      notices(name);
       outcome_.cursors[name] = cursors_[name];
     }
     for (const auto& [state, split] : scenario_.splits) {
-      for (size_t i = 0; i < split.branches.size(); ++i) take(scenario_.branch_key(state, i));
+      for (size_t i = 0; i < split.branches.size(); ++i) {
+        take(scenario_.branch_key(state, i));
+        notices(scenario_.branch_key(state, i));
+      }
+    }
+    for (const auto& [state, task] : scenario_.tasks) {
+      if (task.kind != TaskKind::kBatch) continue;
+      for (size_t i = 0; i < task.batch.max_items(); ++i) take(scenario_.branch_key(state, i));
     }
     if (!scenario_.expect.store || store_ == nullptr) return;
     for (const auto& entry : *scenario_.expect.store) {
@@ -598,7 +777,10 @@ class Runner {
   std::map<std::string, uint32_t> attempts_;  // by TaskBinding::key
   std::map<std::string, std::vector<uint64_t>> times_;
   std::map<std::string, std::vector<std::optional<std::string>>> cursors_;
-  std::map<std::string, uint32_t> waits_;  // timer wait callback calls, by TaskBinding::key
+  std::map<std::string, uint32_t> waits_;     // timer wait callback calls, by TaskBinding::key
+  std::map<std::string, uint32_t> loads_;     // batch load calls, by TaskBinding::key
+  std::map<std::string, uint32_t> finishes_;  // batch finish calls, by TaskBinding::key
+  std::map<std::string, uint32_t> cancel_notices_;  // by TaskBinding::key
   const TaskBinding* last_call_ = nullptr;  // the previous body call, for the poll trail rule
   uint32_t last_call_attempt_ = 0;
   std::atomic<int> running_{0};      // worker bodies that will finish on their own

@@ -31,7 +31,8 @@ struct Outcome {
   int32_t final_state = 0;
   std::optional<ErrorInfo> error;
   std::vector<std::string> trail;
-  // By state name, and by "F[i]" for branch i of split state F.
+  // By state name, by "F[i]" for branch i of split state F and by "W[i]" for item i of batch
+  // state W.
   std::map<std::string, uint32_t> attempts;
   std::map<std::string, std::vector<uint64_t>> attempt_times_ms;
   std::vector<std::string> resource_events;
@@ -42,6 +43,11 @@ struct Outcome {
   std::vector<std::optional<std::vector<std::string>>> split_seen;
   // By state name: the cursor bytes each body call saw (cano_task_ctx_cursor), or null for none.
   std::map<std::string, std::vector<std::optional<std::string>>> cursors;
+  // What each read_batch step saw, in order (README.md "batch_seen").
+  std::vector<std::vector<std::string>> batch_seen;
+  // By state name and by "F[i]": the cancel notices its async attempts got (README.md "Cancel
+  // notices").
+  std::map<std::string, uint32_t> cancel_notices;
   // Anything that went wrong in the runner itself (a setup call failed, the run never ended).
   std::vector<std::string> problems;
 };

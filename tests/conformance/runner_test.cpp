@@ -154,12 +154,18 @@ void check_outcome(const Scenario& scenario, const Outcome& outcome) {
       // Compared as parsed JSON; a cursor that is not JSON never equals a wanted value.
       bool same = got.size() == want.size();
       for (size_t i = 0; same && i < got.size(); ++i) {
-        same = got[i].has_value() == want[i].has_value() &&
-               (!got[i] || json_equal(*got[i], *want[i]));
+        same =
+            got[i].has_value() == want[i].has_value() && (!got[i] || json_equal(*got[i], *want[i]));
       }
       if (!same) {
         check.fail("cursors." + state, "got " + show_json(got) + ", want " + show_json(want));
       }
+    }
+  }
+  if (expect.batch_seen) check.equal("batch_seen", outcome.batch_seen, *expect.batch_seen);
+  if (expect.cancel_notices) {
+    for (const auto& [key, want] : *expect.cancel_notices) {
+      check.equal("cancel_notices." + key, outcome.cancel_notices.at(key), want);
     }
   }
   if (expect.store) {

@@ -53,9 +53,9 @@ class Parser {
   }
 
  private:
-  // What a task entry is: a state's task (of any kind) or a split branch. They take different
-  // fields and step kinds.
-  enum class Role { kTask, kBranch };
+  // What a list of steps belongs to: a state's task (of any kind but batch), a split branch, a
+  // batch task's finish step or a batch item. They take different step kinds.
+  enum class Role { kTask, kBranch, kFinish, kItem };
 
   int32_t declared(const std::string& name, const std::string& path) const {
     auto it = std::find(scenario_.states.begin(), scenario_.states.end(), name);
@@ -182,9 +182,11 @@ class Parser {
         task.kind = TaskKind::kStepped;
       } else if (kind == "timer") {
         task.kind = TaskKind::kTimer;
+      } else if (kind == "batch") {
+        task.kind = TaskKind::kBatch;
       } else {
         fail_at(fields.path_of("kind"),
-                "must be \"task\", \"router\", \"poll\", \"stepped\" or \"timer\"");
+                "must be \"task\", \"router\", \"poll\", \"stepped\", \"timer\" or \"batch\"");
       }
       if (const cJSON* poll = fields.get("poll")) {
         if (task.kind != TaskKind::kPoll) fail_at(fields.path_of("poll"), "is for poll tasks only");
@@ -198,6 +200,14 @@ class Parser {
         if (timer == nullptr) fail_at(fields.path_of("timer"), "is required for a timer task");
         task.timer = parse_timer(timer, fields.path_of("timer"));
       }
+      const cJSON* batch = fields.get("batch");
+      if (batch != nullptr && task.kind != TaskKind::kBatch) {
+        fail_at(fields.path_of("batch"), "is for batch tasks only");
+      }
+      if (task.kind == TaskKind::kBatch) {
+        if (batch == nullptr) fail_at(fields.path_of("batch"), "is required for a batch task");
+        task.batch = parse_batch(batch, fields.path_of("batch"));
+      }
     }
     std::string mode = fields.string("mode").value_or("inline");
     if (mode == "inline") {
@@ -209,26 +219,107 @@ class Parser {
     } else {
       fail_at(fields.path_of("mode"), "must be \"inline\", \"worker\" or \"async\"");
     }
+    if (task.kind == TaskKind::kBatch && task.mode == CANO_TASK_ASYNC) {
+      fail_at(fields.path_of("mode"), "must be \"inline\" or \"worker\" for a batch task");
+    }
     task.name = fields.string("name");
     if (const cJSON* retry = fields.get("retry")) {
       task.retry = parse_retry(retry, fields.path_of("retry"));
     }
     task.attempt_timeout_ms = fields.unsigned_integer("attempt_timeout_ms", UINT64_MAX).value_or(0);
-    const cJSON* steps = fields.require("steps");
-    if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) == 0) {
-      fail_at(fields.path_of("steps"), "must be a non-empty array");
-    }
-    int index = 0;
-    const cJSON* step = nullptr;
-    cJSON_ArrayForEach(step, steps) {
-      task.steps.push_back(
-          parse_step(step, fields.path_of("steps") + "[" + std::to_string(index++) + "]", role));
-      if (task.steps.back().kind == StepKind::kBlock && task.mode == CANO_TASK_INLINE) {
+    const Role step_role = role == Role::kBranch           ? Role::kBranch
+                           : task.kind == TaskKind::kBatch ? Role::kFinish
+                                                           : Role::kTask;
+    task.steps = parse_steps(fields, step_role);
+    for (const Step& step : task.steps) {
+      if (step.kind == StepKind::kBlock && task.mode == CANO_TASK_INLINE) {
         fail_at(path, "an inline task cannot block");
       }
     }
     fields.finish();
     return task;
+  }
+
+  // The required, non-empty "steps" of a task, branch or batch item.
+  std::vector<Step> parse_steps(Fields& fields, Role role) {
+    const cJSON* steps = fields.require("steps");
+    if (!cJSON_IsArray(steps) || cJSON_GetArraySize(steps) == 0) {
+      fail_at(fields.path_of("steps"), "must be a non-empty array");
+    }
+    std::vector<Step> out;
+    int index = 0;
+    const cJSON* step = nullptr;
+    cJSON_ArrayForEach(step, steps) {
+      out.push_back(
+          parse_step(step, fields.path_of("steps") + "[" + std::to_string(index++) + "]", role));
+    }
+    return out;
+  }
+
+  // A batch task's "batch" (README.md "Batch tasks").
+  BatchSpec parse_batch(const cJSON* item, const std::string& path) {
+    Fields fields(item, path);
+    BatchSpec batch;
+    batch.concurrency =
+        static_cast<uint32_t>(fields.unsigned_integer("concurrency", UINT32_MAX).value_or(0));
+    if (const cJSON* retry = fields.get("item_retry")) {
+      batch.item_retry = parse_retry(retry, fields.path_of("item_retry"));
+    }
+    const cJSON* loads = fields.require("load");
+    if (!cJSON_IsArray(loads) || cJSON_GetArraySize(loads) == 0) {
+      fail_at(fields.path_of("load"), "must be a non-empty array");
+    }
+    int index = 0;
+    const cJSON* load = nullptr;
+    cJSON_ArrayForEach(load, loads) {
+      batch.loads.push_back(
+          parse_load(load, fields.path_of("load") + "[" + std::to_string(index++) + "]", batch));
+    }
+    fields.finish();
+    return batch;
+  }
+
+  // One entry of "load": exactly one of "items" (with nothing else) and "fail" (with "code" and
+  // "fatal"). Each item's script goes into batch.scripts under the item's compact JSON text.
+  LoadSpec parse_load(const cJSON* item, const std::string& path, BatchSpec& batch) {
+    Fields fields(item, path);
+    LoadSpec load;
+    const cJSON* items = fields.get("items");
+    std::optional<std::string> message = fields.string("fail");
+    if ((items != nullptr) == message.has_value()) {
+      fail_at(path, "must have exactly one of items and fail");
+    }
+    if (message) {
+      load.fails = true;
+      load.message = *message;
+      load.code = error_code(fields, "code");
+      load.fatal = fields.boolean("fatal").value_or(false);
+    } else {
+      std::string at = fields.path_of("items");
+      if (!cJSON_IsArray(items)) fail_at(at, "must be an array");
+      int index = 0;
+      const cJSON* entry = nullptr;
+      cJSON_ArrayForEach(entry, items) {
+        Fields script(entry, at + "[" + std::to_string(index++) + "]");
+        std::vector<Step> steps = parse_steps(script, Role::kItem);
+        script.finish();
+        std::string text = compact(entry);
+        batch.scripts[text] = std::move(steps);
+        load.items.push_back(std::move(text));
+      }
+    }
+    fields.finish();
+    return load;
+  }
+
+  // A fail step's or failing load's "code": an error status name, TASK_EXECUTION by default.
+  static cano_status error_code(Fields& fields, const char* key) {
+    std::string code = fields.string(key).value_or("TASK_EXECUTION");
+    std::optional<cano_status> status = status_from_name(code);
+    if (!status || *status >= 0) {
+      fail_at(fields.path_of(key), "\"" + code + "\" is no error status");
+    }
+    return *status;
   }
 
   static void parse_poll(const cJSON* item, const std::string& path, TaskSpec& task) {
@@ -342,25 +433,41 @@ class Parser {
     auto then = [&](const char* key) {
       return state_ref(fields.require(key), fields.path_of(key)).code;
     };
-    // A branch takes succeed, fail and block; a state's task everything but succeed.
-    const bool branch_kind = kind == "succeed" || kind == "fail" || kind == "block";
-    const bool task_kind = kind != "succeed";
-    if (role == Role::kBranch ? !branch_kind : !task_kind) {
-      fail_at(fields.path_of("do"), "\"" + kind + "\" is no step kind of " +
-                                        (role == Role::kBranch ? "a split branch" : "a task"));
+    // A branch takes succeed, fail and block; a batch's finish step goto and fail; a batch item
+    // succeed and fail; any other task everything but succeed.
+    bool allowed = false;
+    const char* owner = "a task";
+    switch (role) {
+      case Role::kTask:
+        allowed = kind != "succeed";
+        break;
+      case Role::kBranch:
+        allowed = kind == "succeed" || kind == "fail" || kind == "block";
+        owner = "a split branch";
+        break;
+      case Role::kFinish:
+        allowed = kind == "goto" || kind == "fail";
+        owner = "a batch task's finish step";
+        break;
+      case Role::kItem:
+        allowed = kind == "succeed" || kind == "fail";
+        owner = "a batch item";
+        break;
+    }
+    if (!allowed) {
+      fail_at(fields.path_of("do"), "\"" + kind + "\" is no step kind of " + owner);
     }
     if (kind == "goto") {
       step.kind = StepKind::kGoto;
       step.next = then("state");
       step.read_split = fields.boolean("read_split").value_or(false);
+      if (fields.get("read_batch") != nullptr && role != Role::kFinish) {
+        fail_at(fields.path_of("read_batch"), "is for a batch task's finish steps only");
+      }
+      step.read_batch = fields.boolean("read_batch").value_or(false);
     } else if (kind == "fail") {
       step.kind = StepKind::kFail;
-      std::string code = fields.string("code").value_or("TASK_EXECUTION");
-      std::optional<cano_status> status = status_from_name(code);
-      if (!status || *status >= 0) {
-        fail_at(fields.path_of("code"), "\"" + code + "\" is no error status");
-      }
-      step.code = *status;
+      step.code = error_code(fields, "code");
       step.message = fields.string("message").value_or("fail");
       step.fatal = fields.boolean("fatal").value_or(false);
     } else if (kind == "block") {
@@ -470,6 +577,17 @@ class Parser {
     if (const cJSON* cursors = fields.get("cursors")) {
       expect.cursors = parse_cursors(cursors, fields.path_of("cursors"));
     }
+    if (const cJSON* seen = fields.get("batch_seen")) {
+      expect.batch_seen = parse_batch_seen(seen, fields.path_of("batch_seen"));
+    }
+    if (const cJSON* notices = fields.get("cancel_notices")) {
+      expect.cancel_notices = parse_per_state<uint32_t>(
+          notices, fields.path_of("cancel_notices"),
+          [](const cJSON* value, const std::string& at) {
+            return static_cast<uint32_t>(Fields::to_unsigned(value, at, UINT32_MAX));
+          },
+          /*items=*/false);
+    }
     expect.started = fields.boolean("started").value_or(true);
     fields.finish();
     if (!expect.started && expect.final_state) {
@@ -502,6 +620,25 @@ class Parser {
     return out;
   }
 
+  static std::vector<std::vector<std::string>> parse_batch_seen(const cJSON* item,
+                                                                const std::string& path) {
+    const char* shape = "must be an array of arrays of strings";
+    if (!cJSON_IsArray(item)) fail_at(path, shape);
+    std::vector<std::vector<std::string>> out;
+    const cJSON* entry = nullptr;
+    cJSON_ArrayForEach(entry, item) {
+      if (!cJSON_IsArray(entry)) fail_at(path, shape);
+      std::vector<std::string> items;
+      const cJSON* text = nullptr;
+      cJSON_ArrayForEach(text, entry) {
+        if (!cJSON_IsString(text)) fail_at(path, shape);
+        items.emplace_back(text->valuestring);
+      }
+      out.push_back(std::move(items));
+    }
+    return out;
+  }
+
   // expect.cursors: by declared state name, an array of JSON values (null: no cursor).
   std::map<std::string, std::vector<std::optional<std::string>>> parse_cursors(
       const cJSON* item, const std::string& path) const {
@@ -526,29 +663,39 @@ class Parser {
     return out;
   }
 
-  // A key of attempts or attempt_times_ms: a declared state, or "F[i]" for branch i of the split
-  // state F.
-  void attempt_key(const std::string& key, const std::string& path) const {
+  // A key of attempts, attempt_times_ms or cancel_notices: a declared state, "F[i]" for branch
+  // i of the split state F, or (with `items`: not for cancel_notices) "W[i]" for item i of the
+  // batch state W, i below the most items an entry of W's "load" adds.
+  void attempt_key(const std::string& key, const std::string& path, bool items) const {
     for (const auto& [code, split] : scenario_.splits) {
       for (size_t i = 0; i < split.branches.size(); ++i) {
         if (key == scenario_.branch_key(code, i)) return;
       }
     }
+    if (items) {
+      for (const auto& [code, task] : scenario_.tasks) {
+        if (task.kind != TaskKind::kBatch) continue;
+        for (size_t i = 0; i < task.batch.max_items(); ++i) {
+          if (key == scenario_.branch_key(code, i)) return;
+        }
+      }
+    }
     if (std::find(scenario_.states.begin(), scenario_.states.end(), key) ==
         scenario_.states.end()) {
-      fail_at(path, "\"" + key + "\" is neither a state in \"states\" nor a split branch \"F[i]\"");
+      fail_at(path, "\"" + key + "\" is neither a state in \"states\" nor a split branch \"F[i]\"" +
+                        (items ? " nor a batch item \"W[i]\"" : ""));
     }
   }
 
   template <class Value, class Read>
   std::map<std::string, Value> parse_per_state(const cJSON* item, const std::string& path,
-                                               Read read) const {
+                                               Read read, bool items = true) const {
     if (!cJSON_IsObject(item)) fail_at(path, "must be an object keyed by state name or \"F[i]\"");
     std::map<std::string, Value> out;
     const cJSON* member = nullptr;
     cJSON_ArrayForEach(member, item) {
       std::string at = path + "." + member->string;
-      attempt_key(member->string, at);
+      attempt_key(member->string, at, items);
       out[member->string] = read(member, at);
     }
     return out;
@@ -560,13 +707,28 @@ class Parser {
 
 }  // namespace
 
-const Step& TaskSpec::step_for(uint32_t attempt) const {
-  uint64_t remaining = attempt;
+const Step& step_for(const std::vector<Step>& steps, uint32_t call) {
+  uint64_t remaining = call;
   for (const Step& step : steps) {
     if (remaining <= step.times) return step;
     remaining -= step.times;
   }
   return steps.back();
+}
+
+const Step& TaskSpec::step_for(uint32_t attempt) const {
+  return conformance::step_for(steps, attempt);
+}
+
+const LoadSpec& BatchSpec::load_for(uint32_t call) const {
+  size_t index = call == 0 ? 0 : call - 1;
+  return index < loads.size() ? loads[index] : loads.back();
+}
+
+size_t BatchSpec::max_items() const {
+  size_t most = 0;
+  for (const LoadSpec& load : loads) most = std::max(most, load.items.size());
+  return most;
 }
 
 const WaitSpec& TimerSpec::wait_for(uint32_t call) const {

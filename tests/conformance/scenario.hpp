@@ -38,7 +38,7 @@ enum class StepKind {
   kStoreGetBytes,
   kResourceGet,
   kPending,  // return cano_task_ctx_poll_again(ctx, delay_ms)
-  kSucceed,  // split branches only: leave `value` (if any) and return CANO_OK
+  kSucceed,  // split branches and batch items only: leave `value` (if any) and return CANO_OK
   kMore,     // return cano_task_ctx_step_more(ctx, cursor)
 };
 
@@ -53,12 +53,17 @@ struct Step {
   std::string type;                          // resource_get
   bool fatal = false;                        // fail: cano_task_ctx_fail_fatal
   bool read_split = false;                   // goto: record cano_task_ctx_split_result
+  bool read_batch = false;                   // goto (batch finish): cano_task_ctx_batch_results
   uint64_t delay_ms = 0;                     // pending
   std::optional<std::string> value;          // succeed: cano_task_ctx_set_value
   std::string cursor;                        // more: compact JSON text
 };
 
-enum class TaskKind { kTask, kRouter, kPoll, kStepped, kTimer };
+enum class TaskKind { kTask, kRouter, kPoll, kStepped, kTimer, kBatch };
+
+// The step of `steps` that serves the n-th call (1-based), each step serving `times` calls in
+// turn and the last one every call after that.
+const Step& step_for(const std::vector<Step>& steps, uint32_t call);
 
 // One entry of a timer's "wait" list: what the wait callback does for one attempt.
 struct WaitSpec {
@@ -78,6 +83,31 @@ struct TimerSpec {
   const WaitSpec& wait_for(uint32_t call) const;
 };
 
+// One entry of a batch's "load" list: the items one load call adds, or its failure.
+struct LoadSpec {
+  bool fails = false;
+  // The items' compact JSON texts, in order: what cano_task_ctx_batch_add gets.
+  std::vector<std::string> items;
+  cano_status code = CANO_E_TASK_EXECUTION;  // fails
+  std::string message;                       // fails
+  bool fatal = false;                        // fails
+};
+
+// A batch task's "batch" (README.md "Batch tasks").
+struct BatchSpec {
+  uint32_t concurrency = 0;
+  RetrySpec item_retry{"default"};
+  std::vector<LoadSpec> loads;  // non-empty
+  // Each item's script, by the item's compact JSON text (which is what process_item reads
+  // back with cano_task_ctx_batch_item): items that read the same have the same steps.
+  std::map<std::string, std::vector<Step>> scripts;
+
+  // The entry that serves the n-th load call (1-based); the last one repeats.
+  const LoadSpec& load_for(uint32_t call) const;
+  // The most items any entry of "load" adds: the "W[i]" keys go up to this.
+  size_t max_items() const;
+};
+
 // A task, or one branch of a split state (then `kind` is kTask and the poll fields are unused).
 struct TaskSpec {
   TaskKind kind = TaskKind::kTask;
@@ -87,9 +117,10 @@ struct TaskSpec {
   uint64_t attempt_timeout_ms = 0;
   std::vector<Step> steps;
   cano_poll_error_policy poll_policy = CANO_POLL_FAIL_FAST;  // poll only
-  uint32_t poll_max_errors = 0;                               // poll only
+  uint32_t poll_max_errors = 0;                              // poll only
   bool has_poll_options = false;  // "poll" given: pass options instead of NULL
   TimerSpec timer;                // timer only
+  BatchSpec batch;                // batch only; `steps` are the finish step's
 
   // The step that serves the n-th body call (1-based) counted across every entry into the state.
   const Step& step_for(uint32_t attempt) const;
@@ -133,6 +164,10 @@ struct Expect {
   std::optional<std::vector<std::optional<std::vector<std::string>>>> split_seen;
   // By state name: the cursor each body call saw, as compact JSON text, or null for none.
   std::optional<std::map<std::string, std::vector<std::optional<std::string>>>> cursors;
+  // One entry per read_batch step that ran: one text per item, in input order.
+  std::optional<std::vector<std::vector<std::string>>> batch_seen;
+  // By key (a state's name, or "F[i]"): how many cancel notices its async attempts got.
+  std::optional<std::map<std::string, uint32_t>> cancel_notices;
   bool started = true;
 
   // True when any field that describes the error is present.
@@ -152,7 +187,8 @@ struct Scenario {
 
   // The name of a state code, or the code as text for an undeclared one.
   std::string label(int32_t code) const;
-  // The key of branch `index` of split state `code` in attempts and attempt_times_ms: "F[i]".
+  // The key of branch `index` of split state `code` (or of item `index` of batch state `code`)
+  // in attempts and attempt_times_ms: "F[i]".
   std::string branch_key(int32_t code, size_t index) const;
 };
 

@@ -87,6 +87,11 @@ KEEPS_THE_GIL = {
     "cano_task_ctx_step_more",
     "cano_task_ctx_wait_for",
     "cano_task_ctx_wait_until",
+    # batch.h: what a load, process_item or finish call reads or adds (a copy into the context
+    # or a field read; no lock, no callback)
+    "cano_task_ctx_batch_add",
+    "cano_task_ctx_batch_item",
+    "cano_task_ctx_batch_results",
     # engine.h, log.h: atomic reads
     "cano_engine_on_loop_thread",
     "cano_engine_worker_count",
@@ -119,6 +124,7 @@ def test_only_trivial_functions_keep_the_gil() -> None:
         "cano_workflow_register_split",  # runs the branches' destroy hooks on failure
         "cano_workflow_register_stepped",
         "cano_workflow_register_timer",  # runs the task's destroy hook on failure
+        "cano_workflow_register_batch",  # runs the task's destroy hook on failure
     ):
         assert name not in C.HOLDS_GIL
 
@@ -147,6 +153,7 @@ def test_options_init_macros() -> None:
     task = C.task_options_init()
     assert task.struct_size == ctypes.sizeof(C.cano_task_options)
     assert (task.mode, task.retry, task.retry_max_retries) == (C.CANO_TASK_WORKER, 0, 0)
+    assert not task.cancel  # the new last field: NULL, as in CANO_TASK_OPTIONS_INIT
     resource = C.resource_options_init()
     assert resource.struct_size == ctypes.sizeof(C.cano_resource_options)
     assert not resource.type and not resource.object
@@ -160,6 +167,12 @@ def test_options_init_macros() -> None:
     timer = C.timer_options_init()
     assert timer.struct_size == ctypes.sizeof(C.cano_timer_options)
     assert (timer.delay_ms, timer.until_ms, bool(timer.wait)) == (0, 0, False)
+    batch = C.batch_options_init()
+    assert batch.struct_size == ctypes.sizeof(C.cano_batch_options)
+    assert (bool(batch.load), bool(batch.process_item), batch.concurrency) == (False, False, 0)
+    assert (batch.item_retry, batch.item_retry_max_retries) == (C.CANO_RETRY_DEFAULT, 0)
+    assert (batch.item_retry_delay_ms, batch.item_retry_multiplier) == (0, 0.0)
+    assert (batch.item_retry_max_delay_ms, batch.item_retry_jitter) == (0, 0.0)
 
 
 PROBE = r"""
@@ -178,6 +191,7 @@ int main(void) {
   F(cano_task_options, retry_max_retries); F(cano_task_options, retry_delay_ms);
   F(cano_task_options, retry_multiplier); F(cano_task_options, retry_max_delay_ms);
   F(cano_task_options, retry_jitter); F(cano_task_options, attempt_timeout_ms);
+  F(cano_task_options, cancel);
   printf("cano_resource_options %zu\n", sizeof(cano_resource_options));
   F(cano_resource_options, type); F(cano_resource_options, object);
   F(cano_resource_options, setup); F(cano_resource_options, teardown);
@@ -190,6 +204,12 @@ int main(void) {
   F(cano_poll_options, policy); F(cano_poll_options, max_errors);
   printf("cano_timer_options %zu\n", sizeof(cano_timer_options));
   F(cano_timer_options, delay_ms); F(cano_timer_options, until_ms); F(cano_timer_options, wait);
+  printf("cano_batch_options %zu\n", sizeof(cano_batch_options));
+  F(cano_batch_options, load); F(cano_batch_options, process_item);
+  F(cano_batch_options, concurrency); F(cano_batch_options, item_retry);
+  F(cano_batch_options, item_retry_max_retries); F(cano_batch_options, item_retry_delay_ms);
+  F(cano_batch_options, item_retry_multiplier); F(cano_batch_options, item_retry_max_delay_ms);
+  F(cano_batch_options, item_retry_jitter);
   printf("CANO_STEP_MORE %d\n", CANO_STEP_MORE);
   printf("CANO_POLL_AGAIN %d\n", CANO_POLL_AGAIN);
   printf("CANO_JOIN_PARTIAL_TIMEOUT %d\n", (int)CANO_JOIN_PARTIAL_TIMEOUT);
@@ -236,7 +256,15 @@ def test_struct_layout_matches_the_headers(tmp_path: Path) -> None:
         "cano_join_options": C.cano_join_options,
         "cano_poll_options": C.cano_poll_options,
         "cano_timer_options": C.cano_timer_options,
+        "cano_batch_options": C.cano_batch_options,
     }
+    # Every struct and every member of it is probed (a field added to a header but not here, or
+    # to a Structure but not here, fails).
+    for name, struct in structs.items():
+        assert name in expected, name
+        for member, _ in struct._fields_:
+            if member != "struct_size":
+                assert f"{name}.{member}" in expected, f"{name}.{member} is not probed"
     for key, value in expected.items():
         if key.startswith("CANO_"):
             assert getattr(C, key) == value, key

@@ -2,7 +2,8 @@
 
 One test per ``scenarios/*.json`` file. Each scenario is parsed strictly (an unknown field or a
 field of the wrong JSON type fails the scenario), built through the public Python API (engine,
-resources, store, workflow, tasks, routers, poll tasks, stepped tasks, timer tasks, splits),
+resources, store, workflow, tasks, routers, poll tasks, stepped tasks, timer tasks, batch tasks,
+splits; every async task and branch with a ``cancel`` callable that counts cancel notices),
 run on the manual clock
 exactly as the README's "How runners drive time" prescribes, and compared with its ``expect``
 block. Every mismatch names the scenario and the field, as the C++ and Go runners do.
@@ -166,6 +167,7 @@ class Step:
     type: str = ""
     fatal: bool = False  # "fail": cano_task_ctx_fail_fatal (cano.Fatal)
     read_split: bool = False  # "goto": record ctx.split_result into split_seen
+    read_batch: bool = False  # "goto" of a batch finish step: record its results in batch_seen
     value: Optional[str] = None  # "succeed": the branch's value
     delay_ms: int = 0  # "pending": poll again after this delay
     cursor: Any = None  # "more": the cursor (a parsed JSON value)
@@ -193,6 +195,43 @@ class TimerSpec:
         return self.waits[min(call, len(self.waits)) - 1]
 
 
+def step_for(steps: List[Step], attempt: int) -> Step:
+    """The step serving the n-th attempt (1-based): each step serves ``times`` attempts, the
+    last one every attempt after that."""
+    for step in steps:
+        if attempt <= step.times:
+            return step
+        attempt -= step.times
+    return steps[-1]
+
+
+@dataclass
+class LoadSpec:
+    """One entry of a batch's "load": the items to add (each ITEM's compact JSON text and its
+    parsed steps), or a failure."""
+
+    items: List[Tuple[str, List[Step]]] = field(default_factory=list)
+    fail: Optional[str] = None  # the message of a failing load call; None = add the items
+    code: int = cano.TaskExecutionError.default_code
+    fatal: bool = False
+
+
+@dataclass
+class BatchSpec:
+    """A batch task's "batch" (README "Batch tasks")."""
+
+    concurrency: int = 0
+    item_retry: cano.Retry = field(default_factory=cano.Retry.default)
+    loads: List[LoadSpec] = field(default_factory=list)
+
+    def load_for(self, call: int) -> LoadSpec:
+        """The entry serving the n-th load call (1-based); the last one repeats."""
+        return self.loads[min(call, len(self.loads)) - 1]
+
+    def max_items(self) -> int:
+        return max(len(load.items) for load in self.loads)
+
+
 @dataclass
 class TaskSpec:
     mode: str = "inline"
@@ -204,14 +243,11 @@ class TaskSpec:
     poll_policy: Optional[str] = None  # "fail_fast" or "retry_on_error"; None = absent
     poll_max_errors: int = 0
     timer: Optional[TimerSpec] = None  # timer tasks only
+    batch: Optional[BatchSpec] = None  # batch tasks only (steps are the finish step's)
 
     def step_for(self, attempt: int) -> Step:
         """The step serving the n-th attempt (1-based) counted across every entry."""
-        for step in self.steps:
-            if attempt <= step.times:
-                return step
-            attempt -= step.times
-        return self.steps[-1]
+        return step_for(self.steps, attempt)
 
 
 @dataclass
@@ -236,7 +272,7 @@ class SplitSpec:
 
 
 STRATEGIES = ("all", "any", "quorum", "percentage", "partial_results", "partial_timeout")
-KINDS = ("task", "router", "poll", "stepped", "timer")
+KINDS = ("task", "router", "poll", "stepped", "timer", "batch")
 
 
 @dataclass
@@ -267,9 +303,14 @@ class Scenario:
         return f"{self.label(code)}[{index}]"
 
     def attempt_keys(self) -> List[str]:
+        """Every key of attempts, attempt_times_ms and cancel_notices: the states, "F[i]" for
+        branch i of split F, "W[i]" for item i of batch W."""
         keys = list(self.states)
         for code, split in self.splits.items():
             keys.extend(self.branch_key(code, i) for i in range(len(split.branches)))
+        for code, task in self.tasks.items():
+            if task.batch is not None:
+                keys.extend(self.branch_key(code, i) for i in range(task.batch.max_items()))
         return keys
 
 
@@ -289,6 +330,7 @@ class Parser:
         self.file = str(path)
         self.states: List[str] = []
         self.splits: Dict[int, SplitSpec] = {}
+        self.batches: Dict[int, BatchSpec] = {}
 
     def declared(self, name: str, path: str) -> int:
         if name not in self.states:
@@ -376,6 +418,9 @@ class Parser:
                 entry.finish()
             else:
                 tasks[code] = self.parse_task(item, at, branch=False)
+                batch = tasks[code].batch
+                if batch is not None:
+                    self.batches[code] = batch
         fields.finish()
         return tasks
 
@@ -417,7 +462,8 @@ class Parser:
             task.kind = fields.string("kind", "task")
             if task.kind not in KINDS:
                 raise ScenarioError(
-                    f'{fields.at("kind")}: must be "task", "router", "poll", "stepped" or "timer"'
+                    f'{fields.at("kind")}: must be "task", "router", "poll", "stepped", "timer" '
+                    'or "batch"'
                 )
             poll = fields.get("poll")
             if poll is not _ABSENT:
@@ -431,9 +477,18 @@ class Parser:
                 task.timer = self.parse_timer(timer, fields.at("timer"))
             elif task.kind == "timer":
                 raise ScenarioError(f"{fields.at('timer')}: is required for a timer task")
+            batch = fields.get("batch")
+            if batch is not _ABSENT:
+                if task.kind != "batch":
+                    raise ScenarioError(f"{fields.at('batch')}: is for batch tasks only")
+                task.batch = self.parse_batch(batch, fields.at("batch"))
+            elif task.kind == "batch":
+                raise ScenarioError(f"{fields.at('batch')}: is required for a batch task")
         task.mode = fields.string("mode", "inline")
         if task.mode not in ("inline", "worker", "async"):
             raise ScenarioError(f'{fields.at("mode")}: must be "inline", "worker" or "async"')
+        if task.kind == "batch" and task.mode == "async":
+            raise ScenarioError(f'{fields.at("mode")}: a batch task is "inline" or "worker"')
         task.name = fields.string("name")
         retry = fields.get("retry")
         if retry is not _ABSENT:
@@ -442,13 +497,69 @@ class Parser:
         steps = fields.require("steps")
         if not isinstance(steps, list) or not steps:
             raise ScenarioError(f"{fields.at('steps')}: must be a non-empty array")
+        role = "branch" if branch else ("finish" if task.kind == "batch" else "task")
         for index, item in enumerate(steps):
-            step = self.parse_step(item, f"{fields.at('steps')}[{index}]", branch)
+            step = self.parse_step(item, f"{fields.at('steps')}[{index}]", role)
             if step.kind == "block" and task.mode == "inline":
                 raise ScenarioError(f"{path}: an inline task cannot block")
             task.steps.append(step)
         fields.finish()
         return task
+
+    def parse_batch(self, value: Any, path: str) -> BatchSpec:
+        """A batch task's "batch": concurrency, item_retry, load (README "Batch tasks")."""
+        fields = Fields(value, path)
+        batch = BatchSpec()
+        batch.concurrency = fields.unsigned("concurrency", UINT32_MAX, 0)
+        item_retry = fields.get("item_retry")
+        if item_retry is not _ABSENT:
+            batch.item_retry = self.parse_retry(item_retry, fields.at("item_retry"))
+        loads = fields.require("load")
+        if not isinstance(loads, list) or not loads:
+            raise ScenarioError(f"{fields.at('load')}: must be a non-empty array")
+        for index, item in enumerate(loads):
+            batch.loads.append(self.parse_load(item, f"{fields.at('load')}[{index}]"))
+        fields.finish()
+        return batch
+
+    def parse_load(self, value: Any, path: str) -> LoadSpec:
+        """A LOAD: {"items": [ITEM, ...]} or {"fail": M, "code": C, "fatal": F}."""
+        fields = Fields(value, path)
+        load = LoadSpec()
+        items = fields.get("items")
+        message = fields.string("fail")
+        if (items is _ABSENT) == (message is None):
+            raise ScenarioError(f"{path}: must have exactly one of items and fail")
+        if message is not None:
+            load.fail = message
+            load.code = self.error_code(fields)
+            load.fatal = fields.boolean("fatal", False)
+        else:
+            if not isinstance(items, list):
+                raise ScenarioError(f"{fields.at('items')}: must be an array")
+            for index, item in enumerate(items):
+                at = f"{fields.at('items')}[{index}]"
+                entry = Fields(item, at)
+                steps = entry.require("steps")
+                if not isinstance(steps, list) or not steps:
+                    raise ScenarioError(f"{entry.at('steps')}: must be a non-empty array")
+                parsed = [
+                    self.parse_step(step, f"{entry.at('steps')}[{i}]", "item")
+                    for i, step in enumerate(steps)
+                ]
+                entry.finish()
+                load.items.append((compact(item), parsed))
+        fields.finish()
+        return load
+
+    @staticmethod
+    def error_code(fields: Fields) -> int:
+        """A "code" field: an error status name (default TASK_EXECUTION)."""
+        code_name = fields.string("code", "TASK_EXECUTION")
+        code = STATUS.get(code_name)
+        if code is None or code >= 0:
+            raise ScenarioError(f'{fields.at("code")}: "{code_name}" is no error status')
+        return code
 
     @staticmethod
     def parse_poll(value: Any, path: str, task: TaskSpec) -> None:
@@ -537,17 +648,34 @@ class Parser:
         fields.finish()  # rejects the fields this kind does not take
         return retry
 
-    def parse_step(self, value: Any, path: str, branch: bool) -> Step:
+    #: The step kinds each role takes: a split branch, a batch item, a batch task's finish
+    #: step, and every other task (every kind but succeed).
+    ROLE_KINDS = {
+        "branch": ("succeed", "fail", "block"),
+        "item": ("succeed", "fail"),
+        "finish": ("goto", "fail"),
+    }
+    ROLE_NAMES = {
+        "branch": "a split branch",
+        "item": "a batch item",
+        "finish": "a batch task (its finish step)",
+        "task": "a task",
+    }
+
+    def parse_step(self, value: Any, path: str, role: str) -> Step:
+        """One step of a task ("task"), a split branch ("branch"), a batch task's finish step
+        ("finish") or a batch item ("item")."""
         fields = Fields(value, path)
         kind = fields.required_string("do")
         step = Step(kind)
         step.times = fields.unsigned("times", UINT32_MAX, 1)
         if step.times == 0:
             raise ScenarioError(f"{fields.at('times')}: must be at least 1")
-        # A branch takes succeed, fail and block; a state's task every kind but succeed.
-        if (kind not in ("succeed", "fail", "block")) if branch else kind == "succeed":
-            role = "a split branch" if branch else "a task"
-            raise ScenarioError(f'{fields.at("do")}: "{kind}" is no step kind of {role}')
+        allowed = self.ROLE_KINDS.get(role)
+        if (kind not in allowed) if allowed is not None else kind == "succeed":
+            raise ScenarioError(
+                f'{fields.at("do")}: "{kind}" is no step kind of {self.ROLE_NAMES[role]}'
+            )
 
         def then(key: str) -> int:
             return self.state_ref(fields.require(key), fields.at(key)).code
@@ -555,12 +683,10 @@ class Parser:
         if kind == "goto":
             step.next = then("state")
             step.read_split = fields.boolean("read_split", False)
+            if role == "finish":  # README: a batch's "goto" may read its results
+                step.read_batch = fields.boolean("read_batch", False)
         elif kind == "fail":
-            code_name = fields.string("code", "TASK_EXECUTION")
-            code = STATUS.get(code_name)
-            if code is None or code >= 0:
-                raise ScenarioError(f'{fields.at("code")}: "{code_name}" is no error status')
-            step.code = code
+            step.code = self.error_code(fields)
             step.message = fields.string("message", "fail")
             step.fatal = fields.boolean("fatal", False)
         elif kind == "block":
@@ -655,6 +781,14 @@ class Parser:
         item = fields.get("cursors")
         if item is not _ABSENT:
             expect["cursors"] = self.parse_cursors(item, fields.at("cursors"))
+        item = fields.get("batch_seen")
+        if item is not _ABSENT:
+            expect["batch_seen"] = self.parse_batch_seen(item, fields.at("batch_seen"))
+        item = fields.get("cancel_notices")
+        if item is not _ABSENT:
+            expect["cancel_notices"] = self.per_state(
+                item, fields.at("cancel_notices"), lambda v, at: to_unsigned(v, at, UINT64_MAX)
+            )
         expect["started"] = fields.boolean("started", True)
         fields.finish()
         if not expect["started"] and "final_state" in expect:
@@ -686,16 +820,32 @@ class Parser:
                 raise ScenarioError(f"{path}[{index}]: {shape}")
         return list(value)
 
+    @staticmethod
+    def parse_batch_seen(value: Any, path: str) -> List[List[str]]:
+        shape = "must be an array whose entries are arrays of strings"
+        if not isinstance(value, list):
+            raise ScenarioError(f"{path}: {shape}")
+        for index, entry in enumerate(value):
+            if not isinstance(entry, list) or any(not isinstance(t, str) for t in entry):
+                raise ScenarioError(f"{path}[{index}]: {shape}")
+        return list(value)
+
     def attempt_key(self, key: str, path: str) -> None:
-        """A key of attempts or attempt_times_ms: a declared state, or "F[i]" for branch i of
-        the split state F."""
+        """A key of attempts, attempt_times_ms or cancel_notices: a declared state, "F[i]" for
+        branch i of the split state F, or "W[i]" for item i of the batch state W (i below the
+        largest number of items a load entry adds)."""
         for code, split in self.splits.items():
             for index in range(len(split.branches)):
                 if key == f"{self.states[code]}[{index}]":
                     return
+        for code, batch in self.batches.items():
+            for index in range(batch.max_items()):
+                if key == f"{self.states[code]}[{index}]":
+                    return
         if key not in self.states:
             raise ScenarioError(
-                f'{path}: "{key}" is neither a state in "states" nor a split branch "F[i]"'
+                f'{path}: "{key}" is neither a state in "states", a split branch "F[i]" nor a '
+                'batch item "W[i]"'
             )
 
     def per_state(self, value: Any, path: str, read: Any) -> Dict[str, Any]:
@@ -759,6 +909,8 @@ class Outcome:
     store: Dict[str, Any] = field(default_factory=dict)
     split_seen: List[Optional[List[str]]] = field(default_factory=list)
     cursors: Dict[str, List[Any]] = field(default_factory=dict)
+    batch_seen: List[List[str]] = field(default_factory=list)
+    cancel_notices: Dict[str, int] = field(default_factory=dict)
     problems: List[str] = field(default_factory=list)
 
 
@@ -775,6 +927,10 @@ class Runner:
         self.split_seen: List[Optional[List[str]]] = []
         self.cursors: Dict[str, List[Any]] = {}  # by key: the cursor each body call saw
         self.waits: Dict[str, int] = {}  # timer wait callable calls, by key
+        self.loads: Dict[str, int] = {}  # batch load calls, by state
+        self.finishes: Dict[str, int] = {}  # batch finish calls, by state
+        self.batch_seen: List[List[str]] = []
+        self.cancel_notices: Dict[str, int] = {}  # by key: the state's name, or "F[i]"
         self.last_call: Optional[Tuple[Tuple[bool, str], int]] = None  # (binding, attempt)
         self.running = 0  # worker bodies that will finish on their own
         self.starts = 0  # bodies started, of every mode
@@ -806,6 +962,7 @@ class Runner:
                         retry=spec.retry,
                         attempt_timeout=spec.attempt_timeout_ms / 1000.0,
                         name=spec.name,
+                        cancel=self.cancel_counter(spec, scenario.branch_key(code, index)),
                     )
                     for index, spec in enumerate(split.branches)
                 ]
@@ -839,7 +996,12 @@ class Runner:
             attempt_timeout=spec.attempt_timeout_ms / 1000.0,
             name=spec.name,
         )
-        body = self.body(code, spec, self.scenario.label(code), branch=False)
+        key = self.scenario.label(code)
+        if spec.kind == "batch":
+            self.register_batch(workflow, code, spec, options)
+            return
+        options["cancel"] = self.cancel_counter(spec, key)
+        body = self.body(code, spec, key, branch=False)
         if spec.kind == "router":
             workflow.register_router(code, body, **options)
         elif spec.kind == "poll":
@@ -863,6 +1025,126 @@ class Runner:
             workflow.register_timer(code, body, **options)
         else:
             workflow.register(code, body, **options)
+
+    def cancel_counter(self, spec: TaskSpec, key: str) -> Any:
+        """README "Cancel notices": every async task and branch counts, under its key, the
+        cancel notices it gets (None for the other modes, which get none)."""
+        if spec.mode != "async":
+            return None
+
+        def count(completion: cano.Completion) -> None:
+            if not completion.cancelled:
+                self.problem(f"a cancel notice of {key} came with a Completion not cancelled")
+            with self.lock:
+                self.cancel_notices[key] = self.cancel_notices.get(key, 0) + 1
+
+        return count
+
+    def register_batch(
+        self, workflow: cano.Workflow, code: int, spec: TaskSpec, options: Dict[str, Any]
+    ) -> None:
+        """README "Batch tasks": load calls serve the "load" entries (and count as the task's
+        attempts), items follow their own scripts (counted under "W[i]"), finish calls serve
+        the steps."""
+        batch = spec.batch
+        assert batch is not None
+        label = self.scenario.label(code)
+        worker = spec.mode == "worker"
+        binding = (False, label)
+        scripts = {text: steps for load in batch.loads for text, steps in load.items}
+
+        def load(ctx: cano.TaskContext) -> Any:
+            with self.lock:
+                if worker:
+                    self.running += 1
+                self.starts += 1
+                self.attempts[label] = self.attempts.get(label, 0) + 1
+                self.times.setdefault(label, []).append(self.engine.now_ms() - self.start_ms)
+                self.note_trail(code, spec, binding, ctx.attempt)
+                self.cursors.setdefault(label, []).append(None)
+                call = self.loads.get(label, 0) + 1
+                self.loads[label] = call
+            try:
+                entry = batch.load_for(call)
+                if entry.fail is not None:
+                    error = cano.error_for(entry.code, entry.fail)
+                    raise cano.Fatal(error) if entry.fatal else error
+                return [json.loads(text) for text, _ in entry.items]
+            finally:
+                if worker:
+                    with self.lock:
+                        self.running -= 1
+
+        def process_item(ctx: cano.TaskContext, item: Any) -> Any:
+            index = ctx.item_index
+            key = f"{label}[{index}]"
+            with self.lock:
+                if worker:
+                    self.running += 1
+                self.starts += 1
+                self.attempts[key] = self.attempts.get(key, 0) + 1
+                self.times.setdefault(key, []).append(self.engine.now_ms() - self.start_ms)
+            try:
+                raw = ctx.raw_item
+                steps = scripts.get(raw.decode("utf-8")) if raw is not None else None
+                if steps is None:
+                    self.problem(f"item {key} is no item of the scenario: {raw!r} ({item!r})")
+                    raise cano.Fatal("unknown item")
+                step = step_for(steps, ctx.attempt)
+                if step.kind == "fail":
+                    error = cano.error_for(step.code, step.message)
+                    raise cano.Fatal(error) if step.fatal else error
+                # "succeed": the value's bytes as they are (raw, not JSON), or no value.
+                return None if step.value is None else step.value.encode("utf-8")
+            finally:
+                if worker:
+                    with self.lock:
+                        self.running -= 1
+
+        def finish(ctx: cano.TaskContext, results: cano.BatchResults) -> Any:
+            with self.lock:
+                if worker:
+                    self.running += 1
+                self.starts += 1
+                call = self.finishes.get(label, 0) + 1
+                self.finishes[label] = call
+                step = spec.step_for(call)
+            try:
+                if step.kind == "fail":
+                    error = cano.error_for(step.code, step.message)
+                    raise cano.Fatal(error) if step.fatal else error
+                if step.read_split:
+                    self.record_split(ctx)
+                if step.read_batch:
+                    self.record_batch(results)
+                return step.next
+            finally:
+                if worker:
+                    with self.lock:
+                        self.running -= 1
+
+        workflow.register_batch(
+            code,
+            load=load,
+            process_item=process_item,
+            finish=finish,
+            concurrency=batch.concurrency,
+            item_retry=batch.item_retry,
+            **options,
+        )
+
+    def record_batch(self, results: cano.BatchResults) -> None:
+        """README "batch_seen": every item's outcome, in input order, spelled as split_seen."""
+        seen = []
+        for result in results:
+            if result.ok:
+                raw = result.raw
+                seen.append("succeeded" if raw is None else f"succeeded:{raw.decode('utf-8')}")
+            else:
+                message = result.error.message if result.error else "<no error object>"
+                seen.append(f"failed:{message}")
+        with self.lock:
+            self.batch_seen.append(seen)
 
     def wait(self, spec: TaskSpec, key: str) -> Any:
         """A timer's wait callable (README "Stepped and timer tasks"): the next entry of its wait
@@ -1092,11 +1374,13 @@ class Runner:
         outcome.trail = list(self.trail)
         outcome.resource_events = list(self.resource_events)
         outcome.split_seen = list(self.split_seen)
+        outcome.batch_seen = list(self.batch_seen)
         for state in self.scenario.states:
             outcome.cursors[state] = list(self.cursors.get(state, []))
         for key in self.scenario.attempt_keys():
             outcome.attempts[key] = self.attempts.get(key, 0)
             outcome.attempt_times_ms[key] = list(self.times.get(key, []))
+            outcome.cancel_notices[key] = self.cancel_notices.get(key, 0)
         for key in self.scenario.expect.get("store", {}):
             try:
                 outcome.store[key] = json.loads(store.get_json(key))
@@ -1144,6 +1428,10 @@ def check(scenario: Scenario, outcome: Outcome) -> List[str]:
         equal(f"store.{key}", outcome.store[key], want)
     if "split_seen" in expect:
         equal("split_seen", outcome.split_seen, expect["split_seen"])
+    if "batch_seen" in expect:
+        equal("batch_seen", outcome.batch_seen, expect["batch_seen"])
+    for key, want in expect.get("cancel_notices", {}).items():
+        equal(f"cancel_notices.{key}", outcome.cancel_notices[key], want)
     for state, want in expect.get("cursors", {}).items():
         got = outcome.cursors[state]
         if not same_json(got, want):
@@ -1306,7 +1594,7 @@ def test_parser_rejects_malformed_task_kinds_and_splits(tmp_path: Path) -> None:
         ("cannot block", with_split(branches=[{"steps": [{"do": "block"}]}])),
         ("no step kind of a task", with_task({"steps": [{"do": "succeed"}]})),
         (
-            'must be "task", "router", "poll", "stepped" or "timer"',
+            'must be "task", "router", "poll", "stepped", "timer" or "batch"',
             with_task({"kind": "split", "steps": goto}),
         ),
         ("is for poll tasks only", with_task({"poll": {"policy": "fail_fast"}, "steps": goto})),
@@ -1340,6 +1628,74 @@ def test_parser_rejects_malformed_task_kinds_and_splits(tmp_path: Path) -> None:
         ("must be an array of JSON values", {**base, "expect": {"cursors": {"A": 1}}}),
         ("keyed by state name", {**base, "expect": {"cursors": []}}),
         ("null or arrays of strings", {**base, "expect": {"split_seen": [["ok", 1]]}}),
+    ]
+    for fragment, data in cases:
+        path = tmp_path / "x.json"
+        path.write_text(json.dumps(data))
+        with pytest.raises(ScenarioError, match=fragment):
+            load_scenario(path)
+
+
+def test_parser_rejects_malformed_batch_tasks_and_cancel_notices(tmp_path: Path) -> None:
+    """Strict parsing of batch tasks ("kind": "batch", "batch", read_batch, batch_seen) and
+    cancel_notices (README "Batch tasks", "Cancel notices")."""
+    item = {"steps": [{"do": "succeed", "value": "v"}]}
+    batch = {"concurrency": 2, "load": [{"items": [item, item]}]}
+    finish = [{"do": "goto", "state": "Done", "read_batch": True}]
+    task = {"kind": "batch", "batch": batch, "steps": finish}
+    base = {
+        "name": "x",
+        "states": ["A", "Done"],
+        "initial": "A",
+        "exit_states": ["Done"],
+        "tasks": {"A": task},
+        "expect": {"status": "OK", "attempts": {"A[1]": 1}, "batch_seen": [["succeeded:v"] * 2]},
+    }
+
+    def with_task(**changes: Any) -> Dict[str, Any]:
+        changed = {**task, **changes}
+        return {**base, "tasks": {"A": {k: v for k, v in changed.items() if v != ()}}}
+
+    def with_batch(**changes: Any) -> Dict[str, Any]:
+        changed = {**batch, **changes}
+        return with_task(batch={k: v for k, v in changed.items() if v != ()})
+
+    def with_load(load: Any) -> Dict[str, Any]:
+        return with_batch(load=[load])
+
+    goto = [{"do": "goto", "state": "Done"}]
+    cases: List[Tuple[str, Dict[str, Any]]] = [
+        ("batch: is required for a batch task", with_task(batch=())),
+        ("is for batch tasks only", with_task(kind="task")),
+        ('a batch task is "inline" or "worker"', with_task(mode="async")),
+        ("no step kind of a batch task", with_task(steps=[{"do": "more", "cursor": 1}])),
+        ("no step kind of a batch task", with_task(steps=[{"do": "block"}])),
+        ("is not a field", {**base, "tasks": {"A": {"steps": [
+            {"do": "goto", "state": "Done", "read_batch": True}]}}}),
+        ("must be true or false", with_task(steps=[
+            {"do": "goto", "state": "Done", "read_batch": "yes"}])),
+        ("load: is required", with_batch(load=())),
+        ("load: must be a non-empty array", with_batch(load=[])),
+        ("is not a field", with_batch(parallel=2)),
+        ("must be a non-negative integer", with_batch(concurrency=-1)),
+        ("is required for this retry kind", with_batch(item_retry={"kind": "fixed"})),
+        ("exactly one of items and fail", with_load({})),
+        ("exactly one of items and fail", with_load({"items": [], "fail": "x"})),
+        ("is not a field", with_load({"items": [], "code": "STORE"})),
+        ("is no error status", with_load({"fail": "x", "code": "OK"})),
+        ("items: must be an array", with_load({"items": {}})),
+        ("steps: is required", with_load({"items": [{}]})),
+        ("steps: must be a non-empty array", with_load({"items": [{"steps": []}]})),
+        ("is not a field", with_load({"items": [{"steps": [{"do": "succeed"}], "id": 1}]})),
+        ("no step kind of a batch item", with_load({"items": [{"steps": goto}]})),
+        ("no step kind of a batch item", with_load({"items": [{"steps": [{"do": "block"}]}]})),
+        ("must be a JSON object", with_load({"items": [3]})),
+        ("neither a state", {**base, "expect": {"attempts": {"A[2]": 1}}}),
+        ("must be an array whose entries are arrays", {**base, "expect": {"batch_seen": [None]}}),
+        ("must be an array whose entries are arrays", {**base, "expect": {"batch_seen": {}}}),
+        ("neither a state", {**base, "expect": {"cancel_notices": {"B": 1}}}),
+        ("must be a non-negative integer", {**base, "expect": {"cancel_notices": {"A": -1}}}),
+        ("keyed by state name", {**base, "expect": {"cancel_notices": [1]}}),
     ]
     for fragment, data in cases:
         path = tmp_path / "x.json"
@@ -1565,6 +1921,177 @@ EXTENSION_SCENARIOS += [
         },
     },
 ]
+
+
+EXTENSION_SCENARIOS += [
+    {
+        # A batch whose first load fails (task retry), items with their own retries (raw last
+        # error), concurrency 2, the finish step's results in input order.
+        "name": "batch",
+        "states": ["Start", "W", "Done", "Partial"],
+        "initial": "Start",
+        "exit_states": ["Done", "Partial"],
+        "tasks": {
+            "Start": {"steps": [{"do": "goto", "state": "W"}]},
+            "W": {
+                "kind": "batch",
+                "mode": "inline",
+                "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 10},
+                "batch": {
+                    "concurrency": 2,
+                    "item_retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 5},
+                    "load": [
+                        {"fail": "source down"},
+                        {
+                            "items": [
+                                {"steps": [{"do": "succeed", "value": "a"}]},
+                                {"steps": [{"do": "fail", "message": "x1"}, {"do": "succeed"}]},
+                                {"steps": [{"do": "fail", "code": "STORE", "message": "never"}]},
+                            ]
+                        },
+                    ],
+                },
+                "steps": [{"do": "goto", "state": "Partial", "read_batch": True}],
+            },
+        },
+        "expect": {
+            "status": "OK",
+            "final_state": "Partial",
+            "trail": ["Start", "W"],
+            "attempts": {"W": 2, "W[0]": 1, "W[1]": 2, "W[2]": 3},
+            "attempt_times_ms": {"W": [0, 10], "W[0]": [10], "W[1]": [10, 15]},
+            "batch_seen": [["succeeded:a", "succeeded", "failed:never"]],
+        },
+    },
+    {
+        # A fatal item in a worker batch: the task fails at once with the item's error.
+        "name": "batch_fatal_item",
+        "states": ["W", "Done"],
+        "initial": "W",
+        "exit_states": ["Done"],
+        "tasks": {
+            "W": {
+                "kind": "batch",
+                "mode": "worker",
+                "retry": {"kind": "fixed", "max_retries": 3, "delay_ms": 10},
+                "batch": {
+                    "load": [
+                        {
+                            "items": [
+                                {"steps": [{"do": "succeed"}]},
+                                {"steps": [
+                                    {"do": "fail", "code": "STORE", "message": "boom",
+                                     "fatal": True}
+                                ]},
+                                {"steps": [{"do": "succeed"}]},
+                            ]
+                        }
+                    ]
+                },
+                "steps": [{"do": "goto", "state": "Done"}],
+            }
+        },
+        "expect": {
+            "status": "STORE",
+            "message": "boom",
+            "error_task": "W[1]",
+            "cause_message": None,
+            "attempts": {"W": 1, "W[0]": 1, "W[1]": 1, "W[2]": 0},
+        },
+    },
+    {
+        # A finish failure runs the whole batch again (the second load adds no items).
+        "name": "batch_finish_retry",
+        "states": ["W", "Done"],
+        "initial": "W",
+        "exit_states": ["Done"],
+        "tasks": {
+            "W": {
+                "kind": "batch",
+                "retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 7},
+                "batch": {
+                    "load": [{"items": [{"steps": [{"do": "succeed", "value": "1"}]}]},
+                             {"items": []}]
+                },
+                "steps": [
+                    {"do": "fail", "message": "sink down"},
+                    {"do": "goto", "state": "Done", "read_batch": True},
+                ],
+            }
+        },
+        "expect": {
+            "status": "OK",
+            "trail": ["W"],
+            "attempts": {"W": 2, "W[0]": 1},
+            "attempt_times_ms": {"W": [0, 7], "W[0]": [0]},
+            "batch_seen": [[]],
+        },
+    },
+    {
+        # Cancel notices: an async attempt that timed out, a losing async branch; never for the
+        # attempts that finished.
+        "name": "cancel",
+        "states": ["A", "F", "J", "Done"],
+        "initial": "A",
+        "exit_states": ["Done"],
+        "tasks": {
+            "A": {
+                "mode": "async",
+                "attempt_timeout_ms": 50,
+                "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 0},
+                "steps": [{"do": "block"}, {"do": "goto", "state": "F"}],
+            },
+            "F": {
+                "split": {
+                    "strategy": "any",
+                    "join_state": "J",
+                    "branches": [
+                        {"mode": "async", "steps": [{"do": "block"}]},
+                        {"mode": "inline", "steps": [{"do": "succeed"}]},
+                    ],
+                }
+            },
+            "J": {"mode": "async", "steps": [{"do": "goto", "state": "Done"}]},
+        },
+        "expect": {
+            "status": "OK",
+            "attempts": {"A": 2},
+            "attempt_times_ms": {"A": [0, 50]},
+            "cancel_notices": {"A": 1, "F[0]": 1, "F[1]": 0, "J": 0},
+        },
+    },
+    {
+        # The workflow timeout abandons a pending async attempt: one notice.
+        "name": "cancel_workflow_timeout",
+        "states": ["A", "Done"],
+        "initial": "A",
+        "exit_states": ["Done"],
+        "timeout_ms": 30,
+        "tasks": {"A": {"mode": "async", "steps": [{"do": "block"}]}},
+        "expect": {"status": "WORKFLOW", "cancel_notices": {"A": 1}},
+    },
+]
+
+
+def test_the_runner_checks_batch_and_cancel_expectations(tmp_path: Path) -> None:
+    """Wrong batch_seen, item attempts and cancel_notices are reported, naming the field."""
+    by_name = {data["name"]: data for data in EXTENSION_SCENARIOS}
+    mutations = [
+        ("batch", "batch_seen", [["succeeded:a", "succeeded", "failed:x1"]],
+         "expect.batch_seen: got"),
+        ("batch", "attempts", {"W[2]": 2}, "expect.attempts.W[2]: got 3, want 2"),
+        ("batch_fatal_item", "error_task", "W", "expect.error_task: got 'W[1]', want 'W'"),
+        ("cancel", "cancel_notices", {"F[0]": 0}, "expect.cancel_notices.F[0]: got 1, want 0"),
+        ("cancel", "cancel_notices", {"J": 1}, "expect.cancel_notices.J: got 0, want 1"),
+    ]
+    for name, key, value, fragment in mutations:
+        data = json.loads(json.dumps(by_name[name]))
+        data["expect"][key] = value
+        path = tmp_path / f"{name}.json"
+        path.write_text(json.dumps(data))
+        scenario = load_scenario(path)
+        problems = check(scenario, Runner(scenario).run())
+        assert any(fragment in problem for problem in problems), (fragment, problems)
 
 
 @pytest.mark.parametrize("data", EXTENSION_SCENARIOS, ids=lambda d: d["name"])

@@ -69,6 +69,7 @@ from ._errors import (
     status_name,
 )
 from ._loader import ABI_MAJOR, library_path
+from .batch import BatchResults, BatchTask, ItemResult
 from .engine import ClockKind, Engine
 from .log import LogLevel
 from .poll import Pending, PollPolicy
@@ -114,6 +115,8 @@ __all__ = [
     "ApiError",
     "AppendTypeMismatchError",
     "BadStateError",
+    "BatchResults",
+    "BatchTask",
     "Branch",
     "BranchOutcome",
     "BranchStatus",
@@ -133,6 +136,7 @@ __all__ = [
     "HealthStatus",
     "InternalError",
     "InvalidArgumentError",
+    "ItemResult",
     "Join",
     "JoinStrategy",
     "KeyNotFoundError",

@@ -107,6 +107,8 @@ CANO_RETRY_EXPONENTIAL = 3
 cano_task_fn = CFUNCTYPE(c_int32, c_void_p, c_void_p)
 #: void (*destroy)(void *user_data), used by tasks, resources, store objects and the log.
 cano_destroy_fn = CFUNCTYPE(None, c_void_p)
+#: cano_task_options.cancel: void (*)(uint64_t token, void *user_data)
+cano_cancel_fn = CFUNCTYPE(None, c_uint64, c_void_p)
 
 
 class cano_task_options(Structure):  # noqa: N801 - the C name
@@ -124,6 +126,7 @@ class cano_task_options(Structure):  # noqa: N801 - the C name
         ("retry_max_delay_ms", c_uint64),
         ("retry_jitter", c_double),
         ("attempt_timeout_ms", c_uint64),
+        ("cancel", cano_cancel_fn),
     ]
 
 
@@ -167,6 +170,32 @@ def join_options_init() -> cano_join_options:
     options = cano_join_options()
     options.struct_size = ctypes.sizeof(cano_join_options)
     options.strategy = CANO_JOIN_ALL
+    return options
+
+
+# --- batch.h -----------------------------------------------------------------------------------
+
+
+class cano_batch_options(Structure):  # noqa: N801 - the C name
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("load", cano_task_fn),
+        ("process_item", cano_task_fn),
+        ("concurrency", c_uint32),
+        ("item_retry", c_int),
+        ("item_retry_max_retries", c_uint32),
+        ("item_retry_delay_ms", c_uint64),
+        ("item_retry_multiplier", c_double),
+        ("item_retry_max_delay_ms", c_uint64),
+        ("item_retry_jitter", c_double),
+    ]
+
+
+def batch_options_init() -> cano_batch_options:
+    """CANO_BATCH_OPTIONS_INIT."""
+    options = cano_batch_options()
+    options.struct_size = ctypes.sizeof(cano_batch_options)
+    options.item_retry = CANO_RETRY_DEFAULT
     return options
 
 
@@ -370,6 +399,11 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_task_complete": (_status, [_P, c_uint64, c_int32, _PP]),
     "cano_task_complete_error": (_status, [_P, c_uint64, _status, c_char_p, _PP]),
     "cano_task_ctx_attempt": (c_uint32, [_P]),
+    # batch.h
+    "cano_task_ctx_batch_add": (_status, [_P, c_void_p, c_size_t]),
+    "cano_task_ctx_batch_item": (c_int, [_P, POINTER(c_size_t), _PP, POINTER(c_size_t)]),
+    "cano_task_ctx_batch_results": (c_void_p, [_P]),
+    # task.h
     "cano_task_ctx_cancelled": (c_int, [_P]),
     "cano_task_ctx_cursor": (c_int, [_P, _PP, POINTER(c_size_t)]),
     "cano_task_ctx_engine": (c_void_p, [_P]),
@@ -400,6 +434,10 @@ PROTOTYPES: Dict[str, Tuple[object, List[object]]] = {
     "cano_workflow_create": (_status, [_PP, _P, _PP]),
     "cano_workflow_destroy": (None, [_P]),
     "cano_workflow_register": (_status, [_P, c_int32, POINTER(cano_task_options), _PP]),
+    "cano_workflow_register_batch": (
+        _status,
+        [_P, c_int32, POINTER(cano_task_options), POINTER(cano_batch_options), _PP],
+    ),
     "cano_workflow_register_poll": (
         _status,
         [_P, c_int32, POINTER(cano_task_options), POINTER(cano_poll_options), _PP],
@@ -466,6 +504,9 @@ HOLDS_GIL = frozenset(
         "cano_task_ctx_step_more",
         "cano_task_ctx_wait_for",
         "cano_task_ctx_wait_until",
+        "cano_task_ctx_batch_add",
+        "cano_task_ctx_batch_item",
+        "cano_task_ctx_batch_results",
         "cano_split_result_cancelled",
         "cano_split_result_count",
         "cano_split_result_error",
@@ -576,6 +617,9 @@ cano_store_remove = _fn("cano_store_remove")
 cano_task_complete = _fn("cano_task_complete")
 cano_task_complete_error = _fn("cano_task_complete_error")
 cano_task_ctx_attempt = _fn("cano_task_ctx_attempt")
+cano_task_ctx_batch_add = _fn("cano_task_ctx_batch_add")
+cano_task_ctx_batch_item = _fn("cano_task_ctx_batch_item")
+cano_task_ctx_batch_results = _fn("cano_task_ctx_batch_results")
 cano_task_ctx_cancelled = _fn("cano_task_ctx_cancelled")
 cano_task_ctx_cursor = _fn("cano_task_ctx_cursor")
 cano_task_ctx_engine = _fn("cano_task_ctx_engine")
@@ -604,6 +648,7 @@ cano_workflow_add_state = _fn("cano_workflow_add_state")
 cano_workflow_create = _fn("cano_workflow_create")
 cano_workflow_destroy = _fn("cano_workflow_destroy")
 cano_workflow_register = _fn("cano_workflow_register")
+cano_workflow_register_batch = _fn("cano_workflow_register_batch")
 cano_workflow_register_poll = _fn("cano_workflow_register_poll")
 cano_workflow_register_router = _fn("cano_workflow_register_router")
 cano_workflow_register_split = _fn("cano_workflow_register_split")

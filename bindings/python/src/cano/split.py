@@ -157,10 +157,13 @@ class Branch:
 
     Options not given come from the body's ``mode``, ``retry``, ``attempt_timeout`` and ``name``
     attributes, then from the C defaults, as for ``workflow.register``: ``"worker"`` mode and
-    ``Retry.default()``. A branch holds its bulkhead slot through its retries.
+    ``Retry.default()``. A branch holds its bulkhead slot through its retries. ``cancel`` (async
+    branches only) gets the attempt's :class:`~cano.Completion` when the engine abandons it
+    while pending: the branch lost (an early exit, the split timeout), its attempt timed out,
+    or its run ended.
     """
 
-    __slots__ = ("body", "mode", "retry", "attempt_timeout", "name")
+    __slots__ = ("body", "mode", "retry", "attempt_timeout", "name", "cancel")
 
     def __init__(
         self,
@@ -170,14 +173,16 @@ class Branch:
         retry: Any = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[Callable[[Any], Any]] = None,
     ) -> None:
         self.body = body
         self.mode = mode
         self.retry = retry
         self.attempt_timeout = attempt_timeout
         self.name = name
+        self.cancel = cancel
 
-    _OPTIONS = ("mode", "retry", "attempt_timeout", "name")
+    _OPTIONS = ("mode", "retry", "attempt_timeout", "name", "cancel")
 
     @classmethod
     def of(cls, item: Any) -> "Branch":

@@ -18,6 +18,19 @@ Threads: an ``inline`` body runs on the engine's loop thread (keep it short, nev
 ``worker`` body on one of the engine's worker threads (it may block; poll ``ctx.cancelled``);
 an ``async`` body on the loop thread, and it may call ``ctx.defer()`` to finish later from any
 thread through the returned :class:`Completion`. Every body holds the GIL while it runs.
+
+Cancel notices: when the engine abandons a pending async attempt (its attempt timed out, its
+split branch lost, its run was cancelled or timed out, the engine shut down), its
+:class:`Completion` turns ``cancelled`` and the registration's ``cancel`` callable, if any, is
+called with it on the loop thread, so that the body can stop the work it started::
+
+    def fetch(ctx):
+        completion = ctx.defer()
+        request = client.get_async(url, on_done=lambda r: completion.complete(Step.Parse))
+        requests[completion.token] = request
+
+    workflow.register(Step.Fetch, fetch, mode="async", attempt_timeout=5,
+                      cancel=lambda completion: requests.pop(completion.token).abort())
 """
 
 from __future__ import annotations
@@ -27,12 +40,14 @@ import ctypes
 import datetime
 import enum
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable, Optional, Tuple, Union
 
 from . import _callbacks, _errors
 from . import _capi as C
 from ._states import StateLike, StateSpace
+from .batch import BatchBodies, BatchResults, batch_results, decode_item, encode_item, encode_output
 from .poll import Pending
 from .split import SplitResult, encode_value, read_split_result, remember_branch_exception
 from .stepped import More, decode_cursor
@@ -271,6 +286,9 @@ class Task:
     retry: Optional[Retry] = None
     attempt_timeout: Optional[Seconds] = None
     name: Optional[str] = None
+    #: For ``mode = "async"``: called with the attempt's :class:`Completion` when a pending
+    #: attempt is abandoned (define ``def cancel(self, completion)``); see the module docs.
+    cancel: Optional[Callable[["Completion"], Any]] = None
 
     def run(self, ctx: "TaskContext") -> Any:  # pragma: no cover - abstract
         raise NotImplementedError("override Task.run(ctx)")
@@ -281,13 +299,25 @@ class Task:
 
 #: What a registered body is (``_Spec.kind``).
 KIND_TASK, KIND_ROUTER, KIND_POLL, KIND_BRANCH = "task", "router", "poll", "branch"
-KIND_STEPPED, KIND_TIMER = "stepped", "timer"
+KIND_STEPPED, KIND_TIMER, KIND_BATCH = "stepped", "timer", "batch"
 
 
 class _Spec:
     """Everything the task trampoline needs for one registered task (immutable once built)."""
 
-    __slots__ = ("fn", "states", "enum", "resources", "mode", "name", "kind", "index", "wait")
+    __slots__ = (
+        "fn",
+        "states",
+        "enum",
+        "resources",
+        "mode",
+        "name",
+        "kind",
+        "index",
+        "wait",
+        "batch",
+        "cancel",
+    )
 
     def __init__(
         self,
@@ -299,6 +329,8 @@ class _Spec:
         kind: str = KIND_TASK,
         index: int = -1,
         wait: Optional[Callable[["TaskContext"], Any]] = None,
+        batch: Optional[BatchBodies] = None,
+        cancel: Optional[Callable[["Completion"], Any]] = None,
     ) -> None:
         self.fn = fn
         self.states = states
@@ -312,6 +344,10 @@ class _Spec:
         self.index = index
         #: A timer task's wait callable (None for the other kinds, and for fixed waits).
         self.wait = wait
+        #: A batch task's load and process_item (``fn`` is its finish step); None otherwise.
+        self.batch = batch
+        #: An async task's cancel callable (None: only the Completion is marked cancelled).
+        self.cancel = cancel
 
 
 class TaskContext:
@@ -320,14 +356,15 @@ class TaskContext:
     attribute raises :class:`~cano.BadStateError`. For async work, keep the
     :class:`Completion` from :meth:`defer` instead."""
 
-    __slots__ = ("_ptr", "_spec", "_completion", "_split", "_cursor")
+    __slots__ = ("_ptr", "_spec", "_completion", "_split", "_cursor", "_item", "_batch")
 
     def __init__(self, ptr: int, spec: _Spec) -> None:
         self._ptr: Optional[int] = ptr
         self._spec = spec
         self._completion: Optional[Completion] = None
-        # _split (the split result, once read) and _cursor (the parsed cursor, once read) stay
-        # unset: nothing on the hot path.
+        # _split (the split result, once read), _cursor (the parsed cursor, once read), _item
+        # (a batch item, parsed) and _batch (a batch's results, once read) stay unset: nothing
+        # on the hot path.
 
     def _live(self) -> int:
         ptr = self._ptr
@@ -450,6 +487,68 @@ class TaskContext:
         self._cursor: Any = value
         return value
 
+    @property
+    def item_index(self) -> Optional[int]:
+        """Inside a batch task's ``process_item``: the item's index in the list ``load``
+        returned; None elsewhere."""
+        index = ctypes.c_size_t()
+        if not C.cano_task_ctx_batch_item(self._live(), ctypes.byref(index), None, None):
+            return None
+        return index.value
+
+    @property
+    def raw_item(self) -> Optional[bytes]:
+        """Inside a batch task's ``process_item``: the item's bytes (its JSON text); None
+        elsewhere."""
+        data = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        ptr = self._live()
+        if not C.cano_task_ctx_batch_item(ptr, None, ctypes.byref(data), ctypes.byref(size)):
+            return None
+        return ctypes.string_at(data.value, size.value) if size.value else b""
+
+    @property
+    def item(self) -> Any:
+        """Inside a batch task's ``process_item``: the item, parsed from its JSON text (the
+        same object ``process_item`` gets). Raises BadStateError elsewhere (None is an item
+        like any other)."""
+        self._live()
+        try:
+            return self._item
+        except AttributeError:
+            pass
+        data = self.raw_item
+        if data is None:
+            raise _errors.BadStateError(
+                "ctx.item is only for a batch task's process_item", code=C.CANO_E_BAD_STATE
+            )
+        self._item: Any = decode_item(data)
+        return self._item
+
+    @property
+    def batch_results(self) -> Optional[BatchResults]:
+        """Inside a batch task's finish step: every item's :class:`~cano.ItemResult`, in input
+        order (the list ``finish`` gets; a snapshot, valid after the body too); None
+        elsewhere."""
+        ptr = self._live()
+        try:
+            return self._batch  # type: ignore[no-any-return]
+        except AttributeError:
+            pass
+        handle = C.cano_task_ctx_batch_results(ptr)
+        results: Optional[BatchResults] = None
+        if handle:
+            results = batch_results(
+                read_split_result(
+                    handle,
+                    self._spec.states.member,
+                    C.cano_task_ctx_engine(ptr) or 0,
+                    C.cano_task_ctx_run_id(ptr),
+                )
+            )
+        self._batch: Optional[BatchResults] = results
+        return results
+
     def set_value(self, value: Any) -> None:
         """Inside a split branch's body: leaves ``value`` for the join state's task (encoded as
         a returned value is: bytes as they are, str as UTF-8, anything else as JSON); a later
@@ -480,9 +579,13 @@ class TaskContext:
                     "ctx.defer() needs a task registered with mode='async'",
                     code=C.CANO_E_BAD_STATE,
                 )
-            self._completion = Completion(
+            completion = Completion(
                 self.engine, token, self._spec.states, self._spec.kind == KIND_BRANCH
             )
+            # Async bodies run on the loop thread, where the engine's cancel notices arrive too.
+            _pending_completions()[token] = completion
+            _tls.loop_engine = C.cano_task_ctx_engine(ptr) or 0
+            self._completion = completion
         return self._completion
 
     def __repr__(self) -> str:
@@ -498,22 +601,42 @@ class Completion:
     down raises :class:`~cano.ShutdownError`. Completing an attempt that already timed out (or
     whose run ended) is accepted and ignored, as in the C API. Holds a strong reference to its
     engine; it is safe to use after the engine was closed (it raises ShutdownError).
+
+    :attr:`cancelled` turns true when the engine abandons the pending attempt (the C ABI's
+    cancel notice); the registration's ``cancel`` callable, if any, gets this object then.
     """
 
-    __slots__ = ("_engine", "_token", "_states", "_branch", "__weakref__")
+    __slots__ = ("_engine", "_token", "_states", "_branch", "_cancelled", "__weakref__")
 
     def __init__(
-        self, engine: "Engine", token: int, states: StateSpace, branch: bool = False
+        self, engine: Optional["Engine"], token: int, states: StateSpace, branch: bool = False
     ) -> None:
         self._engine = engine
         self._token = token
         self._states = states
         self._branch = branch
+        self._cancelled = False
 
     @property
     def token(self) -> int:
         """The C completion token."""
         return self._token
+
+    @property
+    def cancelled(self) -> bool:
+        """True once the engine told this attempt it was abandoned while pending: its attempt
+        timed out, its split branch lost (an early exit or the split timeout), or its run was
+        cancelled, timed out or ended by shutdown. Stop the work and drop the completion;
+        completing it now is still accepted and ignored (or raises ShutdownError after
+        shutdown). Set on the loop thread, readable from any thread. Never true for an attempt
+        that ended otherwise (completed, or failed by its body)."""
+        return self._cancelled
+
+    def _engine_or_shutdown(self) -> "Engine":
+        engine = self._engine
+        if engine is None:
+            raise _errors.ShutdownError("the engine is gone", code=C.CANO_E_SHUTDOWN)
+        return engine
 
     def complete(self, state: Optional[StateLike] = None) -> None:
         """Finishes the attempt with ``state`` as the next state. A split branch succeeds with
@@ -525,7 +648,7 @@ class Completion:
             code = 0
         else:
             code = self._states.code(state)
-        self._engine._complete(self._token, code)
+        self._engine_or_shutdown()._complete(self._token, code)
 
     def fail(
         self, error: Union[str, BaseException] = "", code: int = C.CANO_E_TASK_EXECUTION
@@ -541,10 +664,23 @@ class Completion:
             code, message = _errors.failure_of(error, C.CANO_E_TASK_EXECUTION)
         else:
             message = str(error)
-        self._engine._complete_error(self._token, code, message)
+        self._engine_or_shutdown()._complete_error(self._token, code, message)
 
     def __repr__(self) -> str:
-        return f"<Completion token={self._token}>"
+        cancelled = " cancelled" if self._cancelled else ""
+        return f"<Completion token={self._token}{cancelled}>"
+
+
+def _pending_completions() -> "weakref.WeakValueDictionary[int, Completion]":
+    """The Completions of the async attempts deferred on this loop thread, by token (weakly:
+    a Completion nobody keeps is forgotten). Only the loop thread touches it: async bodies run
+    there, and so do cancel notices."""
+    try:
+        return _tls.pending  # type: ignore[no-any-return]
+    except AttributeError:
+        pending: "weakref.WeakValueDictionary[int, Completion]" = weakref.WeakValueDictionary()
+        _tls.pending = pending
+        return pending
 
 
 # --- the trampoline -----------------------------------------------------------------------------
@@ -567,11 +703,11 @@ _EXCEPTIONS_MAX = 256
 _exceptions_lock = threading.Lock()
 
 
-def _remember(ptr: int, spec: _Spec, exc: BaseException) -> None:
+def _remember(ptr: int, spec: _Spec, exc: BaseException, name: Optional[str] = None) -> None:
     key = (C.cano_task_ctx_engine(ptr) or 0, C.cano_task_ctx_run_id(ptr))
     attempt = C.cano_task_ctx_attempt(ptr)
     with _exceptions_lock:
-        _EXCEPTIONS[key] = (spec.name, attempt, exc)
+        _EXCEPTIONS[key] = (spec.name if name is None else name, attempt, exc)
         _EXCEPTIONS.move_to_end(key)
         while len(_EXCEPTIONS) > _EXCEPTIONS_MAX:
             _EXCEPTIONS.popitem(last=False)
@@ -608,7 +744,9 @@ def forget_exception(engine_address: int, run_id: int) -> None:
         _EXCEPTIONS.pop((engine_address, run_id), None)
 
 
-def _fail(ptr: int, spec: _Spec, exc: BaseException) -> int:
+def _fail(ptr: int, spec: _Spec, exc: BaseException, item: int = -1) -> int:
+    """Fails the attempt with what ``exc`` says, and keeps the exception for the error that
+    will carry it. ``item`` is a batch item's index (-1 for every other body)."""
     fatal = isinstance(exc, Fatal)
     if fatal:
         code, message, original = exc.failure()  # type: ignore[union-attr]
@@ -616,7 +754,20 @@ def _fail(ptr: int, spec: _Spec, exc: BaseException) -> int:
         code, message = _errors.failure_of(exc, C.CANO_E_TASK_EXECUTION)
         original = exc
     try:
-        if spec.kind == KIND_BRANCH:
+        if item >= 0 and fatal:
+            # A fatal item fails the whole task with its error, named "NAME[i]".
+            _remember(ptr, spec, original, f"{_task_name(ptr, spec)}[{item}]")
+        elif item >= 0:
+            # An item's failure reaches the finish step's results, as a branch's its join.
+            remember_branch_exception(
+                C.cano_task_ctx_engine(ptr) or 0,
+                C.cano_task_ctx_run_id(ptr),
+                C.cano_task_ctx_state(ptr),
+                item,
+                C.cano_task_ctx_attempt(ptr),
+                original,
+            )
+        elif spec.kind == KIND_BRANCH:
             remember_branch_exception(
                 C.cano_task_ctx_engine(ptr) or 0,
                 C.cano_task_ctx_run_id(ptr),
@@ -669,6 +820,8 @@ def _bad_result(ptr: int, spec: _Spec, result: Any, deferred: bool) -> int:
     elif result is None:
         if poll:
             message = "poll task body returned None; return the next state or cano.Pending(delay)"
+        elif spec.kind == KIND_BATCH:
+            message = "batch finish returned None; return the next state"
         elif spec.kind == KIND_STEPPED:
             message = "stepped task body returned None; return the next state or cano.More(cursor)"
         else:
@@ -820,6 +973,210 @@ def _run_wait(ptr: int, user_data: int) -> int:
 RUN_WAIT = C.cano_timer_wait_fn(_run_wait)
 
 
+def _run_batch_load(ptr: int, user_data: int) -> int:
+    """A batch task's load step: calls ``load(ctx)`` and adds every item it returns."""
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        context = TaskContext(ptr, spec)
+        try:
+            items = spec.batch.load(context)  # type: ignore[union-attr]
+            iterator = None
+            if not isinstance(items, (str, bytes, bytearray, dict)):
+                try:
+                    iterator = iter(items)
+                except TypeError:
+                    pass
+            if iterator is None:
+                # A str or a dict iterates, but as characters or keys: surely not the items.
+                message = (
+                    f"batch load for `{_task_name(ptr, spec)}` returned {items!r}; return an "
+                    "iterable of items (a list, or a generator; an empty list for none)"
+                )
+                context._ptr = None
+                return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+            for index, item in enumerate(iterator):
+                try:
+                    data = encode_item(item)
+                except (TypeError, ValueError) as exc:
+                    message = f"serialize item {index} for `{_task_name(ptr, spec)}`: {exc}"
+                    context._ptr = None
+                    return _ctx_fail(
+                        ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace")
+                    )
+                _batch_add(ptr, data, len(data))
+        except BaseException as exc:  # noqa: B902 - a body must never unwind into C
+            context._ptr = None
+            return _fail(ptr, spec, exc)
+        context._ptr = None
+        return _OK
+    except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
+        try:
+            return _ctx_fail(ptr, C.CANO_E_INTERNAL, _errors.describe_exception(exc).encode())
+        except BaseException:
+            return C.CANO_E_INTERNAL
+    finally:
+        _tls.depth = depth
+
+
+def _run_batch_item(ptr: int, user_data: int) -> int:
+    """A batch task's process_item step: one attempt of one item. Its return value is the
+    item's output."""
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        bodies: BatchBodies = spec.batch  # type: ignore[assignment]
+        index = ctypes.c_size_t()
+        address = ctypes.c_void_p()
+        size = ctypes.c_size_t()
+        _batch_item(ptr, ctypes.byref(index), ctypes.byref(address), ctypes.byref(size))
+        data = ctypes.string_at(address.value, size.value) if size.value else b""
+        try:
+            item = decode_item(data)
+        except ValueError as exc:
+            message = f"deserialize item for `{_task_name(ptr, spec)}[{index.value}]`: {exc}"
+            return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+        context = TaskContext(ptr, spec)
+        context._item = item
+        try:
+            if bodies.item_context:
+                result = bodies.process_item(context, item)
+            else:
+                result = bodies.process_item(item)
+        except BaseException as exc:  # noqa: B902 - a body must never unwind into C
+            context._ptr = None
+            return _fail(ptr, spec, exc, index.value)
+        context._ptr = None
+        try:
+            output = encode_output(result)
+        except (TypeError, ValueError) as exc:
+            message = f"serialize output of `{_task_name(ptr, spec)}[{index.value}]`: {exc}"
+            return _ctx_fail(ptr, C.CANO_E_TASK_EXECUTION, message.encode("utf-8", "replace"))
+        if output is not None:
+            _ctx_set_value(ptr, output, len(output))
+        return _OK
+    except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
+        try:
+            return _ctx_fail(ptr, C.CANO_E_INTERNAL, _errors.describe_exception(exc).encode())
+        except BaseException:
+            return C.CANO_E_INTERNAL
+    finally:
+        _tls.depth = depth
+
+
+def _run_batch_finish(ptr: int, user_data: int) -> int:
+    """A batch task's finish step: ``finish(ctx, results)`` picks the next state."""
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        context = TaskContext(ptr, spec)
+        try:
+            results = context.batch_results
+            if results is None:  # pragma: no cover - the library calls run only to finish
+                results = BatchResults()
+            result = spec.fn(context, results)  # type: ignore[call-arg]
+        except BaseException as exc:  # noqa: B902 - a body must never unwind into C
+            context._ptr = None
+            return _fail(ptr, spec, exc)
+        context._ptr = None
+        if result.__class__ is spec.enum:
+            return _ctx_next(ptr, result._value_)
+        try:
+            code = spec.states.code(result)
+        except (TypeError, ValueError):
+            if result.__class__ is More:
+                return _step_more(ptr, spec, result)
+            if result.__class__ is Pending or result is Pending:
+                return _not_ready(ptr, result)
+            return _bad_result(ptr, spec, result, False)
+        return _ctx_next(ptr, code)
+    except BaseException as exc:  # pragma: no cover - defensive: never unwind into C
+        try:
+            return _ctx_fail(ptr, C.CANO_E_INTERNAL, _errors.describe_exception(exc).encode())
+        except BaseException:
+            return C.CANO_E_INTERNAL
+    finally:
+        _tls.depth = depth
+
+
+_batch_add = C.cano_task_ctx_batch_add
+_batch_item = C.cano_task_ctx_batch_item
+
+#: The load, process_item and finish trampolines of every Python batch task.
+RUN_BATCH_LOAD = C.cano_task_fn(_run_batch_load)
+RUN_BATCH_ITEM = C.cano_task_fn(_run_batch_item)
+RUN_BATCH_FINISH = C.cano_task_fn(_run_batch_finish)
+
+
+def _cancel_notice(token: int, user_data: int) -> None:
+    """cano_task_options.cancel of every async Python task and branch (on the loop thread):
+    marks the abandoned attempt's Completion cancelled and hands it to the ``cancel``
+    callable."""
+    try:
+        depth = _tls.depth
+    except AttributeError:
+        _callbacks.pin_thread()
+        depth = 0
+    _tls.depth = depth + 1
+    try:
+        spec: _Spec = _registry_get(user_data)
+        completion = _pending_completions().pop(token, None)
+        if completion is None:
+            # Nobody kept it: a fresh one stands for the attempt (same token, same engine).
+            from .engine import _BY_ADDRESS
+
+            engine = _BY_ADDRESS.get(getattr(_tls, "loop_engine", 0))
+            completion = Completion(engine, token, spec.states, spec.kind == KIND_BRANCH)
+        completion._cancelled = True
+        if spec.cancel is not None:
+            spec.cancel(completion)
+    except BaseException as exc:  # noqa: B902 - a callback must never unwind into C
+        _callbacks.report("an async task's cancel callback", exc)
+    finally:
+        _tls.depth = depth
+
+
+#: The cancel callback of every async Python task and branch.
+CANCEL = C.cano_cancel_fn(_cancel_notice)
+
+
+def resolve_cancel(
+    task: Any, mode: TaskMode, cancel: Optional[Callable[["Completion"], Any]], where: str
+) -> Optional[Callable[["Completion"], Any]]:
+    """The cancel callable of a registration: ``cancel`` if given (only for async mode), else a
+    :class:`Task`'s ``cancel`` method when it is async. ``where`` names the registration in
+    errors ("state 'Fetch'")."""
+    if cancel is not None:
+        if not callable(cancel):
+            raise TypeError(f"{where}: cancel must be callable, not {cancel!r}")
+        if mode is not TaskMode.ASYNC:
+            raise ValueError(
+                f"{where}: cancel= is only for mode='async' (the engine tells only abandoned "
+                f"async attempts; a {mode.name.lower()} body polls ctx.cancelled)"
+            )
+        return cancel
+    if mode is TaskMode.ASYNC and isinstance(task, Task):
+        method = getattr(task, "cancel", None)
+        if callable(method):
+            return method  # type: ignore[no-any-return]
+    return None
+
+
 def resolve(
     task: Any,
     mode: Union[TaskMode, str, None],
@@ -828,7 +1185,8 @@ def resolve(
     name: Optional[str],
 ) -> Tuple[Callable[[TaskContext], Any], TaskMode, Retry, int, Optional[str]]:
     """Turns a function, a callable object, a :class:`Task` instance or a task class (which is
-    instantiated with no arguments) into a body and its options."""
+    instantiated with no arguments) into a body and its options. (For a Task's ``cancel``
+    method, instantiate the class first and use :func:`resolve_cancel`.)"""
     if isinstance(task, type):
         task = task()
     body: Callable[[TaskContext], Any]

@@ -19,8 +19,13 @@ a timer task or a split), exit states, a timeout.
 Besides plain tasks a state may have a router (:meth:`Workflow.register_router`), a poll task
 (:meth:`Workflow.register_poll`, see :mod:`cano.poll`), a stepped task
 (:meth:`Workflow.register_stepped`, see :mod:`cano.stepped`), a timer task
-(:meth:`Workflow.register_timer`, see :mod:`cano.timer`) or a split
+(:meth:`Workflow.register_timer`, see :mod:`cano.timer`), a batch task
+(:meth:`Workflow.register_batch`, see :mod:`cano.batch`) or a split
 (:meth:`Workflow.register_split`, see :mod:`cano.split`).
+
+Every registration that accepts ``mode="async"`` also takes ``cancel=``: a callable that gets
+the attempt's :class:`~cano.Completion` when the engine abandons a pending async attempt (see
+:mod:`cano.task`).
 
 Every member of the state enum is declared with its int value as the state's code and its
 name as the state's name. A workflow is built on one thread; its first run freezes it (the
@@ -37,21 +42,28 @@ from typing import Any, Callable, Iterable, List, Optional, Type, TypeVar, Union
 from . import _callbacks, _errors
 from . import _capi as C
 from ._states import StateLike, StateSpace
+from .batch import BatchBodies
 from .engine import Engine
 from .poll import PollPolicy
 from .resources import Resources
 from .run import RUN_DONE, RunHandle
 from .split import Branch, Join, branch_list
 from .task import (
+    CANCEL,
+    KIND_BATCH,
     KIND_BRANCH,
     KIND_POLL,
     KIND_ROUTER,
     KIND_STEPPED,
     KIND_TASK,
     KIND_TIMER,
+    RUN_BATCH_FINISH,
+    RUN_BATCH_ITEM,
+    RUN_BATCH_LOAD,
     RUN_BRANCH,
     RUN_TASK,
     RUN_WAIT,
+    Completion,
     Retry,
     Seconds,
     TaskMode,
@@ -59,10 +71,13 @@ from .task import (
     _Spec,
     attach_exception,
     resolve,
+    resolve_cancel,
     to_ms,
 )
 
 T = TypeVar("T")
+#: A cancel callable: gets the abandoned attempt's Completion.
+CancelFn = Callable[[Completion], Any]
 
 
 class Workflow(_callbacks.OwnedHandle):
@@ -131,6 +146,12 @@ class Workflow(_callbacks.OwnedHandle):
 
     # --- building ---------------------------------------------------------------------------
 
+    def _where(self, code: int, index: int = -1) -> str:
+        """Names a registration in argument errors: "state 'Fetch'" or "branch 1 of ..."."""
+        member = self._states.member(code)
+        state = f"state {getattr(member, 'name', member)!r}"
+        return state if index < 0 else f"branch {index} of {state}"
+
     def _options(
         self,
         task: Any,
@@ -141,15 +162,40 @@ class Workflow(_callbacks.OwnedHandle):
         name: Optional[str],
         index: int = -1,
         wait: Optional[Callable[..., Any]] = None,
+        cancel: Optional[CancelFn] = None,
+        where: str = "",
+        batch: Optional[BatchBodies] = None,
     ) -> "tuple[C.cano_task_options, int]":
         """A filled cano_task_options for ``task`` and the registry token it refers to (the
         caller hands the token to the library, or pops it on a failure before that)."""
+        if isinstance(task, type):
+            task = task()
         body, task_mode, task_retry, timeout_ms, task_name = resolve(
             task, mode, retry, attempt_timeout, name
         )
-        spec = _Spec(body, self._states, self._resources, task_mode, task_name, kind, index, wait)
+        task_cancel = resolve_cancel(task, task_mode, cancel, where)
+        spec = _Spec(
+            body,
+            self._states,
+            self._resources,
+            task_mode,
+            task_name,
+            kind,
+            index,
+            wait,
+            batch,
+            task_cancel,
+        )
         options = C.task_options_init()
-        options.run = RUN_BRANCH if kind == KIND_BRANCH else RUN_TASK
+        if kind == KIND_BRANCH:
+            options.run = RUN_BRANCH
+        elif kind == KIND_BATCH:
+            options.run = RUN_BATCH_FINISH
+        else:
+            options.run = RUN_TASK
+        if task_mode is TaskMode.ASYNC:
+            # Always told, so that Completion.cancelled works without a cancel callable too.
+            options.cancel = CANCEL
         options.destroy = _callbacks.DESTROY
         options.name = task_name.encode() if task_name is not None else None
         options.mode = int(task_mode)
@@ -171,11 +217,20 @@ class Workflow(_callbacks.OwnedHandle):
         name: Optional[str],
         *extra: Any,
         wait: Optional[Callable[..., Any]] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "Workflow":
         code = self._states.code(state)
         handle = self._handle
         options, token = self._options(
-            task, kind, mode, retry, attempt_timeout, name, wait=wait
+            task,
+            kind,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+            wait=wait,
+            cancel=cancel,
+            where=self._where(code),
         )
         err = ctypes.c_void_p()
         status = c_register(handle, code, ctypes.byref(options), *extra, ctypes.byref(err))
@@ -193,6 +248,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "Workflow":
         """Registers the task for ``state``, replacing any previous one.
 
@@ -213,7 +269,15 @@ class Workflow(_callbacks.OwnedHandle):
         BadStateError (frozen), InvalidArgumentError. Returns the workflow.
         """
         return self._register_one(
-            C.cano_workflow_register, state, task, KIND_TASK, mode, retry, attempt_timeout, name
+            C.cano_workflow_register,
+            state,
+            task,
+            KIND_TASK,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+            cancel=cancel,
         )
 
     def task(
@@ -224,12 +288,19 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register`; returns the function (or class) unchanged."""
 
         def decorate(task: T) -> T:
             self.register(
-                state, task, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+                state,
+                task,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+                cancel=cancel,
             )
             return task
 
@@ -244,6 +315,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "Workflow":
         """Registers a router for ``state``: a side-effect-free task that only picks the next
         state (cano's RouterTask). It runs exactly like a task registered with
@@ -259,6 +331,7 @@ class Workflow(_callbacks.OwnedHandle):
             retry,
             attempt_timeout,
             name,
+            cancel=cancel,
         )
 
     def router(
@@ -269,12 +342,19 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_router`."""
 
         def decorate(task: T) -> T:
             self.register_router(
-                state, task, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+                state,
+                task,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+                cancel=cancel,
             )
             return task
 
@@ -291,6 +371,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "Workflow":
         """Registers a poll task for ``state`` (cano's PollTask, see :mod:`cano.poll`): its
         body returns the next state when what it waits for is ready, or
@@ -323,6 +404,7 @@ class Workflow(_callbacks.OwnedHandle):
             attempt_timeout,
             name,
             ctypes.byref(options),
+            cancel=cancel,
         )
 
     def poll(
@@ -335,6 +417,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_poll`."""
 
@@ -348,6 +431,7 @@ class Workflow(_callbacks.OwnedHandle):
                 retry=retry,
                 attempt_timeout=attempt_timeout,
                 name=name,
+                cancel=cancel,
             )
             return task
 
@@ -362,6 +446,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "Workflow":
         """Registers a stepped task for ``state`` (cano's SteppedTask, see :mod:`cano.stepped`):
         its body reads ``ctx.cursor`` (None on the first step) and returns
@@ -380,6 +465,7 @@ class Workflow(_callbacks.OwnedHandle):
             retry,
             attempt_timeout,
             name,
+            cancel=cancel,
         )
 
     def stepped(
@@ -390,12 +476,19 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_stepped`."""
 
         def decorate(task: T) -> T:
             self.register_stepped(
-                state, task, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+                state,
+                task,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+                cancel=cancel,
             )
             return task
 
@@ -413,6 +506,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "Workflow":
         """Registers a timer task for ``state`` (cano's TimerTask, see :mod:`cano.timer`):
         each attempt waits on a loop timer, then runs the body, which returns the next state
@@ -454,6 +548,7 @@ class Workflow(_callbacks.OwnedHandle):
             name,
             ctypes.byref(timer),
             wait=wait,
+            cancel=cancel,
         )
 
     def timer(
@@ -467,6 +562,7 @@ class Workflow(_callbacks.OwnedHandle):
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_timer`."""
 
@@ -477,6 +573,161 @@ class Workflow(_callbacks.OwnedHandle):
                 delay=delay,
                 until=until,
                 wait=wait,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+                cancel=cancel,
+            )
+            return task
+
+        return decorate
+
+    def register_batch(
+        self,
+        state: StateLike,
+        task: Any = None,
+        *,
+        load: Optional[Callable[[Any], Any]] = None,
+        process_item: Optional[Callable[..., Any]] = None,
+        finish: Optional[Callable[[Any, Any], Any]] = None,
+        concurrency: Optional[int] = None,
+        item_retry: Optional[Retry] = None,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> "Workflow":
+        """Registers a batch task for ``state`` (cano's BatchTask, see :mod:`cano.batch`): each
+        attempt calls ``load(ctx)`` for the items (an iterable of JSON values), then
+        ``process_item(item)`` (or ``process_item(ctx, item)``) once per item, at most
+        ``concurrency`` at a time, then ``finish(ctx, results)``, which gets one
+        :class:`~cano.ItemResult` per item in input order and returns the next state.
+
+        The three callables come from the keyword arguments, else from ``task``: a
+        :class:`~cano.BatchTask` (or any object with ``load``, ``process_item`` and ``finish``
+        methods), or such a class (instantiated with no arguments), whose ``concurrency``,
+        ``item_retry``, ``mode``, ``retry``, ``attempt_timeout`` and ``name`` attributes supply
+        the options not given here.
+
+        ``concurrency`` defaults to 1 (cano's; 0 means 1). ``item_retry`` is each item's own
+        retry policy (default one attempt; ``Retry.default()`` means the same here); an item's
+        final error is its last attempt's, never a RetryExhaustedError, and does not fail the
+        batch. ``retry`` (default ``Retry.default()``) retries the whole attempt (load, items,
+        finish) when load or finish fails, and ``attempt_timeout`` bounds the whole attempt.
+        ``mode`` is ``"worker"`` (default) or ``"inline"``; ``"async"`` is refused (a batch
+        step cannot finish later).
+
+        Raises TypeError or ValueError (naming the state) for a missing or malformed argument,
+        ConfigurationError (undeclared state), BadStateError (frozen), InvalidArgumentError.
+        Returns the workflow."""
+        code = self._states.code(state)
+        where = self._where(code)
+        if isinstance(task, type):
+            task = task()
+
+        def pick(given: Any, attr: str) -> Any:
+            if given is not None or task is None:
+                return given
+            return getattr(task, attr, None)
+
+        load = pick(load, "load")
+        process_item = pick(process_item, "process_item")
+        finish = pick(finish, "finish")
+        for what, fn in (("load", load), ("process_item", process_item), ("finish", finish)):
+            if fn is None:
+                raise TypeError(
+                    f"register_batch: the batch task for {where} needs {what}= (or a task with "
+                    f"a {what} method)"
+                )
+            if not callable(fn):
+                raise TypeError(
+                    f"register_batch: {what} of the batch task for {where} must be callable, "
+                    f"not {fn!r}"
+                )
+        concurrency = pick(concurrency, "concurrency")
+        item_retry = pick(item_retry, "item_retry")
+        if concurrency is None:
+            concurrency = 1
+        if isinstance(concurrency, bool) or not isinstance(concurrency, int):
+            raise TypeError(
+                f"register_batch: concurrency of the batch task for {where} must be an int, "
+                f"not {concurrency!r}"
+            )
+        if not 0 <= concurrency < 2**32:
+            raise ValueError(
+                f"register_batch: concurrency of the batch task for {where} must be in "
+                f"[0, 2**32) (0 means 1), not {concurrency}"
+            )
+        if item_retry is None:
+            item_retry = Retry.none()
+        if not isinstance(item_retry, Retry):
+            raise TypeError(
+                f"register_batch: item_retry of the batch task for {where} must be a cano.Retry, "
+                f"not {item_retry!r}"
+            )
+        mode = pick(mode, "mode")
+        try:
+            task_mode = TaskMode.of(mode)
+        except ValueError as exc:
+            raise ValueError(f"register_batch: the batch task for {where}: {exc}") from None
+        if task_mode is TaskMode.ASYNC:
+            raise ValueError(
+                f"register_batch: the batch task for {where} cannot be mode='async' (use "
+                "'worker' or 'inline')"
+            )
+        # The finish step is the task's body: its options come from `task` (mode, retry, ...).
+        body = _FinishStep(finish, task)
+        batch = C.batch_options_init()
+        batch.load = RUN_BATCH_LOAD
+        batch.process_item = RUN_BATCH_ITEM
+        batch.concurrency = concurrency
+        batch.item_retry = int(item_retry.kind)
+        batch.item_retry_max_retries = item_retry.max_retries
+        batch.item_retry_delay_ms = item_retry.delay_ms
+        batch.item_retry_multiplier = item_retry.multiplier
+        batch.item_retry_max_delay_ms = item_retry.max_delay_ms
+        batch.item_retry_jitter = item_retry.jitter
+        handle = self._handle
+        options, token = self._options(
+            body,
+            KIND_BATCH,
+            mode,
+            retry,
+            attempt_timeout,
+            name,
+            where=where,
+            batch=BatchBodies(load, process_item),
+        )
+        err = ctypes.c_void_p()
+        status = C.cano_workflow_register_batch(
+            handle, code, ctypes.byref(options), ctypes.byref(batch), ctypes.byref(err)
+        )
+        if status < 0:
+            _callbacks.REGISTRY.pop(token)  # released by the hook already, but for VERSION
+            raise _errors.take(err.value, status, self._states.member)
+        return self
+
+    def batch(
+        self,
+        state: StateLike,
+        *,
+        concurrency: Optional[int] = None,
+        item_retry: Optional[Retry] = None,
+        mode: Union[TaskMode, str, None] = None,
+        retry: Optional[Retry] = None,
+        attempt_timeout: Optional[Seconds] = None,
+        name: Optional[str] = None,
+    ) -> Callable[[T], T]:
+        """Decorator form of :meth:`register_batch` for a :class:`~cano.BatchTask` class (or
+        instance); returns it unchanged."""
+
+        def decorate(task: T) -> T:
+            self.register_batch(
+                state,
+                task,
+                concurrency=concurrency,
+                item_retry=item_retry,
                 mode=mode,
                 retry=retry,
                 attempt_timeout=attempt_timeout,
@@ -502,7 +753,9 @@ class Workflow(_callbacks.OwnedHandle):
 
         ``branches`` lists branch bodies: functions ``f(ctx) -> value`` (or Tasks), each
         optionally with its options as :class:`~cano.Branch` ``(f, mode=, retry=,
-        attempt_timeout=, name=)`` or a ``(f, {"mode": ...})`` tuple; an empty list is allowed.
+        attempt_timeout=, name=, cancel=)`` or a ``(f, {"mode": ...})`` tuple; an empty list
+        is allowed. An async branch's ``cancel`` gets its Completion when the branch loses
+        while pending (an early exit, the split timeout) or its run ends.
         ``timeout`` (seconds; None = none) is the split timeout, counted from the start of the
         split; ``bulkhead`` caps how many branches run at once (None = no limit; a branch holds
         its slot through its retries).
@@ -544,6 +797,8 @@ class Workflow(_callbacks.OwnedHandle):
                     item.attempt_timeout,
                     item.name,
                     index,
+                    cancel=item.cancel,
+                    where=self._where(code, index),
                 )
                 tokens.append(token)
                 array[index] = options
@@ -732,10 +987,16 @@ class SplitBuilder:
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> "SplitBuilder":
         """Adds a branch and re-registers the split. Returns the builder."""
         branch = Branch(
-            body, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name
+            body,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
         )
         self._branches.append(branch)
         try:
@@ -752,14 +1013,41 @@ class SplitBuilder:
         retry: Optional[Retry] = None,
         attempt_timeout: Optional[Seconds] = None,
         name: Optional[str] = None,
+        cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`add`; returns the function unchanged."""
 
         def decorate(body: T) -> T:
-            self.add(body, mode=mode, retry=retry, attempt_timeout=attempt_timeout, name=name)
+            self.add(
+                body,
+                mode=mode,
+                retry=retry,
+                attempt_timeout=attempt_timeout,
+                name=name,
+                cancel=cancel,
+            )
             return body
 
         return decorate
 
     def __repr__(self) -> str:
         return f"<cano.SplitBuilder state={self._state!r} branches={len(self._branches)}>"
+
+
+class _FinishStep:
+    """A batch task's finish step as the task body :func:`~cano.task.resolve` reads: the
+    ``finish`` callable, with the batch task's ``mode``, ``retry``, ``attempt_timeout`` and
+    ``name`` attributes as the defaults of the registration."""
+
+    __slots__ = ("finish", "mode", "retry", "attempt_timeout", "name")
+
+    def __init__(self, finish: Callable[..., Any], task: Any) -> None:
+        self.finish = finish
+        self.mode = getattr(task, "mode", None)
+        self.retry = getattr(task, "retry", None)
+        self.attempt_timeout = getattr(task, "attempt_timeout", None)
+        name = getattr(task, "name", None)
+        self.name = name if isinstance(name, str) else None
+
+    def run(self, ctx: Any, results: Any) -> Any:
+        return self.finish(ctx, results)
