@@ -19,14 +19,17 @@
 // States may also hold routers (register_router), poll tasks (register_poll with
 // cano::poll_result, cano/cpp/poll.hpp), stepped tasks (register_stepped with
 // cano::step_result, cano::more and cano::done, cano/cpp/stepped.hpp), timer tasks
-// (register_timer with cano::timer, cano/cpp/timer.hpp) and splits (register_split with
+// (register_timer with cano::timer, cano/cpp/timer.hpp), batch tasks (register_batch with
+// cano::batch_config and cano::batch_item, cano/cpp/batch.hpp) and splits (register_split with
 // cano::branch and cano::join, cano/cpp/split.hpp; the join state reads
-// task_context::split_result()).
+// task_context::split_result()). Async tasks and branches may be told when a pending attempt
+// is abandoned (task_config::with_on_cancel, cano/cpp/task.hpp).
 //
 // Since 0.1.0.
 #pragma once
 
 #include "cano/cano.h"
+#include "cano/cpp/batch.hpp"
 #include "cano/cpp/engine.hpp"
 #include "cano/cpp/error.hpp"
 #include "cano/cpp/log.hpp"

@@ -26,6 +26,19 @@
 // the split timeout) are cancelled: a long worker body should poll task_context::cancelled().
 // The branch's own value is ignored for the next state, which is always the join state.
 //
+// A branch of the form void(cano::task_context&) may also be registered with task_mode::async:
+// it then starts work and finishes later, from any thread, through
+// ctx.complete_later<State>() (complete() with any state succeeds without a value, as the
+// state is ignored; fail() fails the attempt). When such a branch loses, its config's
+// on-cancel hook (task_config::with_on_cancel) is told the abandoned attempt's token on the
+// loop thread, so that it can stop its work:
+//
+//   cano::branch(
+//       [&jobs](cano::task_context& ctx) { jobs.start(ctx.complete_later<Step>()); },
+//       cano::task_config::minimal()
+//           .with_mode(cano::task_mode::async)
+//           .with_on_cancel([&jobs](std::uint64_t token) { jobs.stop(token); }))
+//
 // A failed join fails the run with workflow_error and cano's texts, e.g. "Join condition not
 // met: 1 of 3 tasks completed successfully, strategy: Quorum(2); errors: task 1: Task execution
 // error: boom", "Partial results condition not met: ...", "PartialTimeout: No tasks completed
@@ -37,6 +50,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,10 +193,54 @@ inline void set_branch_value(cano_task_ctx* ctx, const void* data, std::size_t l
   if (status < 0) throw_error(status, nullptr);
 }
 
-// The C body of every C++ branch: user_data is a std::shared_ptr<void> that holds the F.
+// The user data of one registered branch: a reference to the shared callable and the branch
+// config's on-cancel hook (empty when none).
+struct branch_ref {
+  std::shared_ptr<void> body;
+  task_config::cancel_hook on_cancel;
+};
+
+// True for a branch that can finish later when registered with task_mode::async: one of the
+// form void(cano::task_context&), which can take its completion from the context.
+template <class F>
+constexpr bool is_deferred_branch() {
+  if constexpr (plain_form<F>::with_context) {
+    return std::is_void_v<plain_result_t<F>>;
+  } else {
+    return false;
+  }
+}
+
+// The C body of an async branch: starts the work and leaves the attempt pending; the body
+// finishes it later through its completion.
+template <class F>
+cano_status run_async_branch(cano_task_ctx* ctx, void* user_data) noexcept {
+  F& body = *static_cast<F*>(static_cast<branch_ref*>(user_data)->body.get());
+  try {
+    task_context context(ctx);
+    std::invoke(body, context);
+    return CANO_PENDING;
+  } catch (...) {
+    return fail_attempt(ctx, std::current_exception());
+  }
+}
+
+// The async body of a branch F: run_async_branch<F> when F can finish later, NULL otherwise
+// (so that run_async_branch is instantiated only for the forms it can call).
+template <class F>
+constexpr cano_task_fn async_branch_body() noexcept {
+  if constexpr (is_deferred_branch<F>()) {
+    return &run_async_branch<F>;
+  } else {
+    return nullptr;
+  }
+}
+
+// The C body of every C++ branch that answers by returning: user_data is a branch_ref that
+// holds the F.
 template <class F>
 cano_status run_branch(cano_task_ctx* ctx, void* user_data) noexcept {
-  F& body = *static_cast<F*>(static_cast<std::shared_ptr<void>*>(user_data)->get());
+  F& body = *static_cast<F*>(static_cast<branch_ref*>(user_data)->body.get());
   try {
     task_context context(ctx);
     using result = plain_result_t<F>;
@@ -213,8 +271,9 @@ cano_status run_branch(cano_task_ctx* ctx, void* user_data) noexcept {
 
 // One branch of a split state: a callable (see the file comment) and its task_config.
 // Implicitly made from a callable, so a braced list of lambdas is a std::vector<branch>; spell
-// cano::branch(f, config) to give a branch its own retries, timeout, mode or name (the default
-// config is cano's TaskConfig::default(), as each split task's own config() is in cano).
+// cano::branch(f, config) to give a branch its own retries, timeout, mode, name or on-cancel
+// hook (the default config is cano's TaskConfig::default(), as each split task's own config()
+// is in cano).
 //
 // Ownership: the callable is moved or copied into one heap object shared by the branch's
 // copies and by every split it is registered in; it is destroyed once, after the last of them
@@ -228,6 +287,7 @@ class branch {
   branch(F&& body, task_config config = task_config())  // NOLINT: implicit on purpose
       : body_(std::make_shared<std::decay_t<F>>(std::forward<F>(body))),
         run_(&detail::run_branch<std::decay_t<F>>),
+        run_later_(detail::async_branch_body<std::decay_t<F>>()),
         config_(std::move(config)) {
     using stored = std::decay_t<F>;
     static_assert(detail::plain_form<stored>::any,
@@ -238,8 +298,14 @@ class branch {
                   "literal) or std::vector<std::uint8_t>");
   }
 
-  // The branch's retries, attempt timeout, mode and name.
+  // The branch's retries, attempt timeout, mode, name and on-cancel hook.
   const task_config& config() const noexcept { return config_; }
+
+  // True when the callable has the form void(cano::task_context&), so that the branch may be
+  // registered with task_mode::async and finish later through ctx.complete_later<State>();
+  // register_split() refuses an async branch for which this is false. Any thread.
+  // Since 0.1.0.
+  bool can_finish_later() const noexcept { return run_later_ != nullptr; }
 
   // A copy of this branch (sharing its callable) with another config.
   [[nodiscard]] branch with_config(task_config config) const {
@@ -248,22 +314,26 @@ class branch {
     return copy;
   }
 
-  // The C options of this branch, with a new reference to the callable as user_data and its
-  // release as the destroy hook: the caller owns that reference and must hand it to the library
-  // or call options.destroy(options.user_data). The name stays borrowed from this branch.
-  // Throws std::bad_alloc only.
+  // The C options of this branch, with a new reference to the callable (and a copy of the
+  // config's on-cancel hook, whose C callback is set when the hook is not empty) as user_data
+  // and its release as the destroy hook: the caller owns that reference and must hand it to the
+  // library or call options.destroy(options.user_data). With task_mode::async, a branch that
+  // can_finish_later() gets the body that leaves its attempt pending. The name stays borrowed
+  // from this branch. Throws std::bad_alloc only.
   cano_task_options native_options() const {
     cano_task_options options = CANO_TASK_OPTIONS_INIT;
     config_.apply(options);
-    options.run = run_;
-    options.user_data = new std::shared_ptr<void>(body_);
-    options.destroy = &detail::delete_object<std::shared_ptr<void>>;
+    options.run = config_.mode() == task_mode::async && run_later_ != nullptr ? run_later_ : run_;
+    options.user_data = new detail::branch_ref{body_, config_.on_cancel()};
+    options.destroy = &detail::delete_object<detail::branch_ref>;
+    if (config_.on_cancel()) options.cancel = &detail::run_cancel<detail::branch_ref>;
     return options;
   }
 
  private:
   std::shared_ptr<void> body_;
   cano_task_fn run_;
+  cano_task_fn run_later_;
   task_config config_;
 };
 

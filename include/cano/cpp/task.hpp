@@ -1,12 +1,15 @@
 // cano/cpp/task.hpp - task configuration, the task context, and async completion.
 //
 // task_config mirrors cano's TaskConfig: a retry policy (retry_mode), a per-attempt timeout,
-// plus the two things a C++ task registration also chooses: where the body runs (task_mode)
-// and the task's name in errors. Builders return a modified copy, like cano's `#[must_use]`
-// builders:
+// plus what a C++ task registration also chooses: where the body runs (task_mode), the task's
+// name in errors and, for async tasks, a hook told when a pending attempt is abandoned.
+// Builders return a modified copy, like cano's `#[must_use]` builders:
 //
 //   auto config = cano::task_config::minimal().with_mode(cano::task_mode::inline_);
 //   auto retried = cano::task_config().with_fixed_retry(2, std::chrono::milliseconds(10));
+//   auto stoppable = cano::task_config::minimal()
+//                        .with_mode(cano::task_mode::async)
+//                        .with_on_cancel([&jobs](std::uint64_t token) { jobs.stop(token); });
 //
 // task_context is what a body receives: the run's resources, the attempt number, the run id,
 // the cancelled flag, for async tasks a completion to finish the attempt later from any
@@ -120,9 +123,13 @@ class retry_mode {
   cano_task_options fields_ = CANO_TASK_OPTIONS_INIT;
 };
 
-// cano's TaskConfig plus the task's mode and name.
+// cano's TaskConfig plus the task's mode, its name and the async on-cancel hook.
 class task_config {
  public:
+  // The on-cancel hook of an async task (see with_on_cancel()): called with the completion
+  // token of the abandoned attempt. Empty means no hook. Since 0.1.0.
+  using cancel_hook = std::function<void(std::uint64_t token)>;
+
   // cano's TaskConfig::default(): the default exponential retry policy, worker mode.
   task_config() = default;
 
@@ -161,6 +168,42 @@ class task_config {
     return copy;
   }
 
+  // Sets the hook that a task_mode::async task (or async split branch) is told through when
+  // one of its pending attempts is abandoned, so that it can stop the work it started: the
+  // attempt timed out, its split branch lost (an early exit or the split timeout), or its run
+  // was cancelled, timed out or ended by shutdown (cano_task_options.cancel, cano/task.h).
+  // `hook` is callable (as a non-const lvalue) as void(std::uint64_t token) or void(); the
+  // token is the one the attempt's completion<State>::token() and task_context::token() name,
+  // so a body that keys its work by token can find what to stop. A completion of that token
+  // that arrives afterwards is still accepted and ignored.
+  //
+  // Ownership: `hook` is copied (it must be copyable) into this config, and from there into
+  // every registration that uses the config; each registration destroys its copy with its task.
+  // Thread: the hook runs on the engine's loop thread, once per abandoned attempt, after the
+  // loop has finished the step that abandoned it (never inside the body's own call), so it must
+  // be quick, must not block, and may be called for different runs one after the other. It must
+  // not throw: an exception escaping it on the loop thread terminates the program, as one
+  // escaping a std::thread does. Attempts that complete are never told, and the hook is never
+  // called for tasks that are not async (a worker body polls task_context::cancelled()
+  // instead), as in the C ABI. An empty cancel_hook removes the hook. Throws std::bad_alloc
+  // only. Since 0.1.0.
+  template <class F>
+  [[nodiscard]] task_config with_on_cancel(F&& hook) const {
+    using stored = std::decay_t<F>;
+    static_assert(std::is_invocable_v<stored&, std::uint64_t> || std::is_invocable_v<stored&>,
+                  "cano: an on-cancel hook must be callable as void(std::uint64_t token) or "
+                  "void()");
+    task_config copy = *this;
+    if constexpr (std::is_invocable_v<stored&, std::uint64_t>) {
+      copy.on_cancel_ = cancel_hook(std::forward<F>(hook));
+    } else {
+      copy.on_cancel_ = [fn = stored(std::forward<F>(hook))](std::uint64_t) mutable {
+        std::invoke(fn);
+      };
+    }
+    return copy;
+  }
+
   const retry_mode& retry() const noexcept { return retry_; }
   std::optional<std::chrono::milliseconds> attempt_timeout() const noexcept {
     return attempt_timeout_;
@@ -169,8 +212,14 @@ class task_config {
   const std::optional<std::string>& name() const noexcept { return name_; }
   std::uint32_t max_attempts() const noexcept { return retry_.max_attempts(); }
 
-  // Fills the C options (all but run, user_data and destroy). The name stays borrowed from
-  // this object, so it must outlive the registration call that reads `options`.
+  // The hook set by with_on_cancel() (empty when none), borrowed from this config. Any thread
+  // that does not modify the config concurrently. Since 0.1.0.
+  const cancel_hook& on_cancel() const noexcept { return on_cancel_; }
+
+  // Fills the C options (all but run, user_data, destroy and cancel: the registrations set
+  // those, because the C cancel callback reaches the hook through the task's user data). The
+  // name stays borrowed from this object, so it must outlive the registration call that reads
+  // `options`.
   void apply(cano_task_options& options) const noexcept {
     retry_.apply(options);
     options.mode = static_cast<cano_task_mode>(mode_);
@@ -185,6 +234,7 @@ class task_config {
   std::optional<std::chrono::milliseconds> attempt_timeout_;
   task_mode mode_ = task_mode::worker;
   std::optional<std::string> name_;
+  cancel_hook on_cancel_;
 };
 
 // Kept for readers who think of it as the C API's options struct.
@@ -225,6 +275,23 @@ inline cano_status fail_attempt(cano_task_ctx* ctx, std::exception_ptr failure) 
     // Only copying the message can fail here; the failure itself must still be reported.
     return cano_task_ctx_fail(ctx, CANO_E_NO_MEMORY, "out of memory");
   }
+}
+
+// The user data of a task registered with register_task() or register_router(): the task
+// callable and its copy of the config's on-cancel hook (empty when none).
+template <class F>
+struct task_holder {
+  F body;
+  task_config::cancel_hook on_cancel;
+};
+
+// The C cancel callback (cano_task_options.cancel) of a C++ task whose user data `Holder` keeps
+// an on-cancel hook in its member `on_cancel`; set only when that hook is not empty. Runs on
+// the loop thread; an exception escaping the hook terminates the program (noexcept), since
+// nothing on the loop thread could handle it.
+template <class Holder>
+void run_cancel(std::uint64_t token, void* user_data) noexcept {
+  static_cast<Holder*>(user_data)->on_cancel(token);
 }
 
 }  // namespace detail

@@ -160,11 +160,13 @@ class timer {
 
 namespace detail {
 
-// A timer task's user data: its body and its wait callable (empty unless timer::wait).
+// A timer task's user data: its body, its wait callable (empty unless timer::wait) and its
+// config's on-cancel hook (empty when none; told only for an async body's abandoned attempt).
 template <class F>
 struct timer_task {
   F body;
   timer::wait_function wait;
+  task_config::cancel_hook on_cancel;
 };
 
 // The C wait callback of a timer made by timer::wait(): asks the callable, records its

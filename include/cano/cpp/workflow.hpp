@@ -26,12 +26,18 @@
 // task's retry policy): a cano::error keeps its code and message, any other std::exception
 // becomes task_execution_error with what().
 //
+// An async task may also be told when a pending attempt is abandoned, so that it can stop the
+// work it started: give its config an on-cancel hook (task_config::with_on_cancel), which gets
+// the attempt's token on the loop thread.
+//
 // Beyond plain tasks, a state may hold a router (register_router: a task that only picks the
 // next state), a poll task (register_poll: "wait until", cano/cpp/poll.hpp), a stepped task
 // (register_stepped: resumable work one step at a time, cano/cpp/stepped.hpp), a timer task
-// (register_timer: wait, then run, cano/cpp/timer.hpp) or a split (register_split: branches
-// in parallel, then a join state, cano/cpp/split.hpp). Throwing cano::fatal_error from any of
-// them fails the task without retries (cano's panic).
+// (register_timer: wait, then run, cano/cpp/timer.hpp), a batch task (register_batch: load
+// items, process each under a concurrency limit, finish with every outcome,
+// cano/cpp/batch.hpp) or a split (register_split: branches in parallel, then a join state,
+// cano/cpp/split.hpp). Throwing cano::fatal_error from any of them fails the task without
+// retries (cano's panic).
 //
 // A workflow is a handle: copies share one definition. Its first run freezes it; the builder
 // members then throw bad_state_error. Build it on one thread; once frozen, any thread may run
@@ -54,12 +60,14 @@
 #include <utility>
 #include <vector>
 
+#include "cano/batch.h"
 #include "cano/poll.h"
 #include "cano/run.h"
 #include "cano/split.h"
 #include "cano/stepped.h"
 #include "cano/timer.h"
 #include "cano/workflow.h"
+#include "cano/cpp/batch.hpp"
 #include "cano/cpp/detail/native_object.hpp"
 #include "cano/cpp/engine.hpp"
 #include "cano/cpp/error.hpp"
@@ -115,11 +123,10 @@ cano_status next_state(cano_task_ctx* ctx, Result&& result) {
   }
 }
 
-// The C body of every C++ task: calls the task in its form and turns an escaping exception
-// into the attempt's failure, since no exception may cross into the library.
+// Calls a task in its form and turns an escaping exception into the attempt's failure, since
+// no exception may cross into the library.
 template <class State, class F>
-cano_status run_task(cano_task_ctx* ctx, void* user_data) noexcept {
-  F& task = *static_cast<F*>(user_data);
+cano_status call_task(cano_task_ctx* ctx, F& task) noexcept {
   using form = task_form<State, F>;
   try {
     task_context context(ctx);
@@ -146,6 +153,13 @@ cano_status run_task(cano_task_ctx* ctx, void* user_data) noexcept {
   } catch (...) {
     return fail_attempt(ctx, std::current_exception());
   }
+}
+
+// The C body of every C++ task registered with register_task() or register_router(): its user
+// data is a task_holder<F>.
+template <class State, class F>
+cano_status run_task(cano_task_ctx* ctx, void* user_data) noexcept {
+  return call_task<State, F>(ctx, static_cast<task_holder<F>*>(user_data)->body);
 }
 
 // The C body of a poll task: one call of F, answered with a next state or a re-poll delay.
@@ -211,7 +225,7 @@ cano_status run_stepped(cano_task_ctx* ctx, void* user_data) noexcept {
 // The C body of a timer task: the body F of its timer_task, called as a task.
 template <class State, class F>
 cano_status run_timer_body(cano_task_ctx* ctx, void* user_data) noexcept {
-  return run_task<State, F>(ctx, &static_cast<timer_task<F>*>(user_data)->body);
+  return call_task<State, F>(ctx, static_cast<timer_task<F>*>(user_data)->body);
 }
 
 // The C completion callback of workflow::start(): builds the run_result and hands it over. An
@@ -268,8 +282,12 @@ class workflow {
   // Registers `task` (copied or moved into the workflow) for a declared state, replacing any
   // previous one. A task that returns cano::step_result<State> may step: its whole step loop
   // is one attempt (one attempt timeout for all the steps; a retry starts again without a
-  // cursor). Throws configuration_error (state not declared, or a task that finishes
-  // later registered without task_mode::async), bad_state_error (frozen).
+  // cursor). With task_mode::async, config's on-cancel hook (task_config::with_on_cancel) is
+  // told, on the loop thread, the token of every pending attempt that is abandoned (its attempt
+  // timeout, a cancelled or timed-out run, shutdown); the workflow keeps a copy of the hook
+  // with the task and destroys both together. Throws configuration_error (state not declared,
+  // or a task that finishes later registered without task_mode::async), bad_state_error
+  // (frozen).
   template <class F>
   workflow& register_task(State state, F&& task, const task_config& config = task_config()) {
     return register_with(&cano_workflow_register, state, std::forward<F>(task), config);
@@ -407,12 +425,16 @@ class workflow {
   // a config whose retry policy was left at the default (task_config() without with_retry)
   // means one attempt here, as CANO_RETRY_DEFAULT does in the C ABI and the other bindings.
   //
-  // `body` and a copy of `when`'s wait callable are moved or copied into the workflow and
-  // destroyed exactly once, when the workflow and its last run are gone (at once if
-  // registering fails); different runs may call them concurrently. The wait callable runs on
-  // the loop thread; the body runs as config's mode says. Build on one thread. Throws
-  // configuration_error (state not declared, or a body that finishes later registered without
-  // task_mode::async), bad_state_error (frozen), std::bad_alloc. Since 0.1.0.
+  // When an async body's pending attempt is abandoned, config's on-cancel hook is told its
+  // token, as for register_task() (an attempt abandoned during its wait has started no body,
+  // so it is not told).
+  //
+  // `body`, a copy of `when`'s wait callable and a copy of config's on-cancel hook are moved or
+  // copied into the workflow and destroyed exactly once, when the workflow and its last run are
+  // gone (at once if registering fails); different runs may call them concurrently. The wait
+  // callable runs on the loop thread; the body runs as config's mode says. Build on one thread.
+  // Throws configuration_error (state not declared, or a body that finishes later registered
+  // without task_mode::async), bad_state_error (frozen), std::bad_alloc. Since 0.1.0.
   template <class F>
   workflow& register_timer(State state, F&& body, const timer& when,
                            const task_config& config = task_config::minimal()) {
@@ -422,12 +444,14 @@ class workflow {
                                 "with task_mode::async");
     }
     using holder = detail::timer_task<stored>;
-    auto owned = std::make_unique<holder>(holder{std::forward<F>(body), when.wait_callable()});
+    auto owned = std::make_unique<holder>(
+        holder{std::forward<F>(body), when.wait_callable(), config.on_cancel()});
     cano_task_options options = CANO_TASK_OPTIONS_INIT;
     config.apply(options);
     options.run = &detail::run_timer_body<State, stored>;
     options.user_data = owned.get();
     options.destroy = &detail::delete_object<holder>;
+    if (config.on_cancel()) options.cancel = &detail::run_cancel<holder>;
     cano_timer_options timer_options = when.native();
     if (when.has_wait()) timer_options.wait = &detail::run_timer_wait<stored>;
     // From the call on the workflow owns the task, even when registering fails.
@@ -439,6 +463,71 @@ class workflow {
     return *this;
   }
 
+  // Registers a batch task for a declared state (cano's BatchTask, spec section 3.3; see
+  // cano/cpp/batch.hpp), replacing any previous task. Each attempt calls
+  //   `load`, as std::vector<Item>(cano::task_context&), std::vector<Item>(cano::resources&)
+  //       or std::vector<Item>(), for the items;
+  //   `process_item`, as Output(cano::task_context&, Item) or Output(Item), once per item, at
+  //       most batch.concurrency() at a time, each item with batch.item_retry()'s attempts
+  //       (task_context::attempt() counts the item's attempts); Output may be void;
+  //   `finish`, as State(cano::task_context&, cano::batch_results<Output>),
+  //       State(cano::resources&, cano::batch_results<Output>) or
+  //       State(cano::batch_results<Output>), with every item's output or error in input order,
+  //       which picks the next state.
+  // Items and outputs are encoded with cano::cursor_codec (Item and Output must have one). An
+  // exception from process_item fails that item only (its raw last error reaches finish); a
+  // cano::fatal_error from it fails the attempt at once and for good; an exception from load or
+  // finish fails the attempt, and config's retries (cano's TaskConfig::default() by default,
+  // as BatchTask's config()) run load, the items and finish again. config's attempt timeout
+  // bounds the whole attempt.
+  //
+  // The three callables are moved or copied into one object the workflow owns; it is destroyed
+  // exactly once, when the workflow and its last run are gone (at once if registering fails).
+  // They may be called concurrently: process_item for several items of one run (on workers),
+  // all three by different runs; give them no unsynchronised mutable state. They run on
+  // workers or inline on the loop thread, as config's mode says. Build on one thread. Throws
+  // configuration_error (state not declared, or task_mode::async, which a batch task cannot
+  // use), bad_state_error (frozen), std::bad_alloc. Since 0.1.0.
+  template <class Load, class Process, class Finish>
+  workflow& register_batch(State state, Load&& load, Process&& process_item, Finish&& finish,
+                           const batch_config& batch = batch_config(),
+                           const task_config& config = task_config()) {
+    using holder =
+        detail::batch_task<State, std::decay_t<Load>, std::decay_t<Process>, std::decay_t<Finish>>;
+    if (config.mode() == task_mode::async) {
+      throw configuration_error(
+          "a batch task hands its items and outputs back at once: register it with "
+          "task_mode::worker or task_mode::inline_, not task_mode::async");
+    }
+    auto owned = std::make_unique<holder>(holder{std::forward<Load>(load),
+                                                 std::forward<Process>(process_item),
+                                                 std::forward<Finish>(finish)});
+    cano_task_options options = CANO_TASK_OPTIONS_INIT;
+    config.apply(options);
+    options.run = &detail::run_batch_finish<State, holder>;
+    options.user_data = owned.get();
+    options.destroy = &detail::delete_object<holder>;
+    cano_batch_options batch_options = batch.native();
+    batch_options.load = &detail::run_batch_load<holder>;
+    batch_options.process_item = &detail::run_batch_item<holder>;
+    // From the call on the workflow owns the bodies, even when registering fails.
+    owned.release();
+    cano_error* err = nullptr;
+    detail::check(cano_workflow_register_batch(native(), detail::state_code(state), &options,
+                                               &batch_options, &err),
+                  err);
+    return *this;
+  }
+
+  // register_batch() with cano's default batch_config (one item at a time, no item retries)
+  // and `config`. Same ownership rules, threads and errors. Since 0.1.0.
+  template <class Load, class Process, class Finish>
+  workflow& register_batch(State state, Load&& load, Process&& process_item, Finish&& finish,
+                           const task_config& config) {
+    return register_batch(state, std::forward<Load>(load), std::forward<Process>(process_item),
+                          std::forward<Finish>(finish), batch_config(), config);
+  }
+
   // Registers a split state (cano's register_split with a JoinConfig): every branch starts at
   // once (at most how.bulkhead() at a time), and when `how` is satisfied the run moves to
   // `join_state`, whose task reads each branch's status, value and error through
@@ -446,19 +535,23 @@ class workflow {
   // (cano/cpp/split.hpp); `branches` may be empty. Replaces any previous task of `state`.
   //
   // Ownership: each registered branch shares its callable with the given cano::branch objects
-  // (see cano::branch), so `branches` may be destroyed or reused at once. Threads: build on one
-  // thread; branches run on workers or inline, as their configs say, concurrently with each
-  // other. The join is checked by validate() (and the first run): configuration_error "Split
-  // join_state J is neither registered nor an exit state", and the strategy checks listed at
-  // cano::join. Throws configuration_error (state not declared, or a branch registered with
-  // task_mode::async, which a branch that answers by returning cannot use), bad_state_error
-  // (frozen), std::bad_alloc. Since 0.1.0.
+  // (see cano::branch), so `branches` may be destroyed or reused at once; each also keeps a
+  // copy of its config's on-cancel hook. Threads: build on one thread; branches run on workers,
+  // inline or async, as their configs say, concurrently with each other; an async branch that
+  // loses is told through its config's on-cancel hook on the loop thread. The join is checked
+  // by validate() (and the first run): configuration_error "Split join_state J is neither
+  // registered nor an exit state", and the strategy checks listed at cano::join. Throws
+  // configuration_error (state not declared, or a branch registered with task_mode::async that
+  // cannot finish later, i.e. is not void(cano::task_context&): one that answers by returning
+  // cannot be async), bad_state_error (frozen), std::bad_alloc. Since 0.1.0.
   workflow& register_split(State state, const std::vector<branch>& branches, const join& how,
                            State join_state) {
     for (const branch& b : branches) {
-      if (b.config().mode() == task_mode::async) {
-        throw configuration_error("a split branch answers by returning: register it with "
-                                  "task_mode::worker or task_mode::inline_, not task_mode::async");
+      if (b.config().mode() == task_mode::async && !b.can_finish_later()) {
+        throw configuration_error(
+            "a split branch that answers by returning cannot be task_mode::async: register it "
+            "with task_mode::worker or task_mode::inline_, or make it void(cano::task_context&) "
+            "and finish it through task_context::complete_later()");
       }
     }
     std::vector<cano_task_options> options;
@@ -601,12 +694,14 @@ class workflow {
       throw configuration_error("a task that finishes later (returns void) must be registered "
                                 "with task_mode::async");
     }
-    auto owned = std::make_unique<stored>(std::forward<F>(task));
+    using holder = detail::task_holder<stored>;
+    auto owned = std::make_unique<holder>(holder{std::forward<F>(task), config.on_cancel()});
     cano_task_options options = CANO_TASK_OPTIONS_INIT;
     config.apply(options);
     options.run = &detail::run_task<State, stored>;
     options.user_data = owned.get();
-    options.destroy = &detail::delete_object<stored>;
+    options.destroy = &detail::delete_object<holder>;
+    if (config.on_cancel()) options.cancel = &detail::run_cancel<holder>;
     // From the call on the workflow owns the task, even when registering fails.
     owned.release();
     cano_error* err = nullptr;
