@@ -56,6 +56,11 @@ cano_timer_options cano_go_timer_options_init(void) {
   return options;
 }
 
+cano_batch_options cano_go_batch_options_init(void) {
+  cano_batch_options options = CANO_BATCH_OPTIONS_INIT;
+  return options;
+}
+
 cano_status cano_go_task_shim(cano_task_ctx *ctx, void *user_data) {
   return canoGoTaskRun(ctx, cano_go_slot_handle(user_data));
 }
@@ -63,6 +68,21 @@ cano_status cano_go_task_shim(cano_task_ctx *ctx, void *user_data) {
 // A timer task's wait callback gets the task's own user data (its slot).
 cano_status cano_go_timer_wait_shim(cano_task_ctx *ctx, void *user_data) {
   return canoGoTimerWait(ctx, cano_go_slot_handle(user_data));
+}
+
+// A batch task's three steps share the task's user data (its slot); the Go side is told which
+// step runs (0 load, 1 process_item).
+cano_status cano_go_batch_load_shim(cano_task_ctx *ctx, void *user_data) {
+  return canoGoBatchStep(ctx, cano_go_slot_handle(user_data), 0);
+}
+
+cano_status cano_go_batch_item_shim(cano_task_ctx *ctx, void *user_data) {
+  return canoGoBatchStep(ctx, cano_go_slot_handle(user_data), 1);
+}
+
+// An async attempt was abandoned: the task's own user data (its slot) names the task.
+void cano_go_cancel_shim(uint64_t token, void *user_data) {
+  canoGoTaskCancel(token, cano_go_slot_handle(user_data));
 }
 
 // The run's slot is used once: the Go side takes the handle's value and deletes the handle.

@@ -32,14 +32,19 @@ func canoGoHandleDelete(handle C.uintptr_t) {
 //export canoGoTaskRun
 func canoGoTaskRun(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_status) {
 	var entry *taskEntry
+	var tc *TaskContext
 	defer func() {
 		if r := recover(); r != nil {
-			// As in cano, a panic is never retried: it fails the task at once.
+			// As in cano, a panic is never retried: it fails the task at once. An attempt the
+			// body made pending with Later ends here too, so it is no longer tracked.
+			if tc != nil {
+				tc.signal.settle()
+			}
 			status = failTask(ctx, CodeTaskExecution, entry.panicMessage(r), true)
 		}
 	}()
 	entry = cgo.Handle(handle).Value().(*taskEntry)
-	tc := &TaskContext{async: entry.mode == Async, branch: entry.branch, name: entry.name}
+	tc = &TaskContext{async: entry.mode == Async, branch: entry.branch, name: entry.name, entry: entry}
 	tc.set(ctx)
 	defer tc.set(nil)
 	next, err := entry.run(tc)
@@ -95,6 +100,52 @@ func canoGoTimerWait(ctx *C.cano_task_ctx, handle C.uintptr_t) (status C.cano_st
 		return C.cano_task_ctx_wait_until(ctx, C.uint64_t(durationMS(wait.d)))
 	}
 	return C.cano_task_ctx_wait_for(ctx, C.uint64_t(durationMS(wait.d)))
+}
+
+//export canoGoBatchStep
+func canoGoBatchStep(ctx *C.cano_task_ctx, handle C.uintptr_t, step C.int) (status C.cano_status) {
+	var entry *taskEntry
+	defer func() {
+		if r := recover(); r != nil {
+			// A panic in load fails the task at once, as a body's does; a panic in an item is
+			// cano's panic in process_item, which fails the whole batch task (the library ends
+			// the attempt at an item's fatal failure).
+			status = failTask(ctx, CodeTaskExecution, entry.panicMessage(r), true)
+		}
+	}()
+	entry = cgo.Handle(handle).Value().(*taskEntry)
+	tc := &TaskContext{name: entry.name, entry: entry}
+	tc.set(ctx)
+	defer tc.set(nil)
+	var err error
+	if step == 0 {
+		err = entry.batch.load(tc)
+	} else {
+		err = entry.batch.item(tc)
+	}
+	if err != nil {
+		code, message := failureOf(err, CodeTaskExecution)
+		return failTask(ctx, code, message, errors.Is(err, ErrFatal))
+	}
+	return C.CANO_OK
+}
+
+//export canoGoTaskCancel
+func canoGoTaskCancel(token C.uint64_t, handle C.uintptr_t) {
+	defer func() {
+		if r := recover(); r != nil {
+			reportPanic("a WithOnCancel function", r)
+		}
+	}()
+	entry := cgo.Handle(handle).Value().(*taskEntry)
+	// The WithOnCancel function runs first: whoever sees Done closed knows it has run. Done
+	// closes even when it panics.
+	if signal := takeAbandonedAttempt(entry, uint64(token)); signal != nil {
+		defer signal.abandon()
+	}
+	if entry.onCancel != nil {
+		entry.onCancel(uint64(token))
+	}
 }
 
 // failTask records a failure on the attempt and returns its status; a fatal failure ends the

@@ -46,10 +46,16 @@ cano_resource_options cano_go_resource_options_init(void);
 cano_join_options cano_go_join_options_init(void);
 cano_poll_options cano_go_poll_options_init(void);
 cano_timer_options cano_go_timer_options_init(void);
+cano_batch_options cano_go_batch_options_init(void);
 
 /* The shims: the C functions the library calls, each forwarding to a Go export. */
 cano_status cano_go_task_shim(cano_task_ctx *ctx, void *user_data);
 cano_status cano_go_timer_wait_shim(cano_task_ctx *ctx, void *user_data);
+/* A batch task's load and process_item steps (its finish step is cano_go_task_shim). */
+cano_status cano_go_batch_load_shim(cano_task_ctx *ctx, void *user_data);
+cano_status cano_go_batch_item_shim(cano_task_ctx *ctx, void *user_data);
+/* cano_task_options.cancel of every async task and branch. */
+void cano_go_cancel_shim(uint64_t token, void *user_data);
 void cano_go_run_done_shim(uint64_t run_id, cano_status status, int32_t final_state,
                            const cano_error *error, void *user_data);
 void cano_go_post_shim(void *user_data);

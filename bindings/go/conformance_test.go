@@ -214,9 +214,10 @@ type confRetry struct {
 
 // confTask is a state's task (of any kind) or a split branch.
 type confTask struct {
-	kind             string // "task", "router", "poll", "stepped" or "timer"; "task" for a branch
+	kind             string // "task", "router", "poll", "stepped", "timer" or "batch"; "task" for a branch
 	poll             *PollPolicy
 	timer            *confTimer // timer tasks only
+	batch            *confBatch // batch tasks only; steps are then the finish step's
 	mode             Mode
 	name             *string
 	retry            confRetry
@@ -235,9 +236,48 @@ type confStep struct {
 	typ       string
 	fatal     bool          // fail: cano_task_ctx_fail_fatal
 	readSplit bool          // goto: record the split result first
+	readBatch bool          // goto (a batch's finish step): record the batch results first
 	delay     time.Duration // pending
 	value     *string       // succeed: the branch's value
 	cursor    string        // more: the cursor's compact JSON text
+}
+
+// confBatch is a batch task's "batch" (README.md "Batch tasks").
+type confBatch struct {
+	concurrency uint64
+	itemRetry   confRetry
+	loads       []confLoad // non-empty
+	// Each item's script, by the item's compact JSON text (what the load adds and the item
+	// reads back): items that read the same have the same steps.
+	scripts map[string][]confStep
+}
+
+// confLoad is one entry of a batch's "load": the items one load call adds, or its failure.
+type confLoad struct {
+	fails   bool
+	items   []string // compact JSON texts
+	code    Code
+	message string
+	fatal   bool
+}
+
+// loadFor is the entry serving the call-th load call (1-based); the last one repeats.
+func (b *confBatch) loadFor(call uint64) confLoad {
+	if call == 0 || call > uint64(len(b.loads)) {
+		return b.loads[len(b.loads)-1]
+	}
+	return b.loads[call-1]
+}
+
+// maxItems is the most items an entry of "load" adds: the "W[i]" keys go up to this.
+func (b *confBatch) maxItems() int {
+	n := 0
+	for _, l := range b.loads {
+		if len(l.items) > n {
+			n = len(l.items)
+		}
+	}
+	return n
 }
 
 // confTimer is a timer task's "timer": exactly one of delay_ms, until_ms and wait.
@@ -284,6 +324,8 @@ type confExpect struct {
 	store           map[string]string
 	splitSeen       *[]*[]string         // null entries are nil
 	cursors         map[string][]*string // by state: compact JSON texts, nil for null
+	batchSeen       *[][]string
+	cancelNotices   map[string]uint64 // by state name or "F[i]"
 	started         bool
 }
 
@@ -461,6 +503,16 @@ func (sc *confScenario) parseSplit(raw json.RawMessage, path string) *confSplit 
 	return split
 }
 
+// stepRole is what a list of steps belongs to: they take different step kinds.
+type stepRole int
+
+const (
+	roleTask   stepRole = iota // a state's task of any kind but batch
+	roleBranch                 // a split branch
+	roleFinish                 // a batch task's finish step
+	roleItem                   // a batch item
+)
+
 // parseTask parses a state's task, or a split branch: branches take no kind and no poll
 // options, and their own step kinds.
 func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool) *confTask {
@@ -469,11 +521,19 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool)
 	if !branch {
 		if k := f.str("kind"); k != nil {
 			switch *k {
-			case "task", "router", "poll", "stepped", "timer":
+			case "task", "router", "poll", "stepped", "timer", "batch":
 			default:
-				failAt(f.at("kind"), "must be \"task\", \"router\", \"poll\", \"stepped\" or \"timer\"")
+				failAt(f.at("kind"), "must be \"task\", \"router\", \"poll\", \"stepped\", \"timer\" or \"batch\"")
 			}
 			task.kind = *k
+		}
+		if raw, ok := f.get("batch"); ok {
+			if task.kind != "batch" {
+				failAt(f.at("batch"), "is for batch tasks only")
+			}
+			task.batch = sc.parseBatch(raw, f.at("batch"))
+		} else if task.kind == "batch" {
+			failAt(f.at("batch"), "is required for a batch task")
 		}
 		if raw, ok := f.get("poll"); ok {
 			if task.kind != "poll" {
@@ -501,6 +561,9 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool)
 		default:
 			failAt(f.at("mode"), "must be \"inline\", \"worker\" or \"async\"")
 		}
+		if task.kind == "batch" && task.mode == Async {
+			failAt(f.at("mode"), "must be \"inline\" or \"worker\" for a batch task")
+		}
 	}
 	task.name = f.str("name")
 	if raw, ok := f.get("retry"); ok {
@@ -509,20 +572,106 @@ func (sc *confScenario) parseTask(raw json.RawMessage, path string, branch bool)
 	if t := f.unsigned("attempt_timeout_ms", math.MaxUint64); t != nil {
 		task.attemptTimeoutMS = *t
 	}
-	var steps []json.RawMessage
-	decodeAt(f.require("steps"), f.at("steps"), "a non-empty array", &steps)
-	if len(steps) == 0 {
-		failAt(f.at("steps"), "must be a non-empty array")
+	role := roleTask
+	switch {
+	case branch:
+		role = roleBranch
+	case task.kind == "batch":
+		role = roleFinish
 	}
-	for i, s := range steps {
-		step := sc.parseStep(s, fmt.Sprintf("%s[%d]", f.at("steps"), i), branch)
+	task.steps = sc.parseSteps(f, role)
+	for _, step := range task.steps {
 		if step.kind == "block" && task.mode == Inline {
 			failAt(path, "an inline task cannot block")
 		}
-		task.steps = append(task.steps, step)
 	}
 	f.finish()
 	return task
+}
+
+// parseSteps parses the required, non-empty "steps" of a task, branch or batch item.
+func (sc *confScenario) parseSteps(f *fields, role stepRole) []confStep {
+	var raw []json.RawMessage
+	decodeAt(f.require("steps"), f.at("steps"), "a non-empty array", &raw)
+	if len(raw) == 0 {
+		failAt(f.at("steps"), "must be a non-empty array")
+	}
+	steps := make([]confStep, 0, len(raw))
+	for i, s := range raw {
+		steps = append(steps, sc.parseStep(s, fmt.Sprintf("%s[%d]", f.at("steps"), i), role))
+	}
+	return steps
+}
+
+// parseBatch parses a batch task's "batch".
+func (sc *confScenario) parseBatch(raw json.RawMessage, path string) *confBatch {
+	f := newFields(raw, path)
+	batch := &confBatch{itemRetry: confRetry{kind: "default"}, scripts: map[string][]confStep{}}
+	if c := f.unsigned("concurrency", math.MaxUint32); c != nil {
+		batch.concurrency = *c
+	}
+	if raw, ok := f.get("item_retry"); ok {
+		batch.itemRetry = parseRetry(raw, f.at("item_retry"))
+	}
+	var loads []json.RawMessage
+	decodeAt(f.require("load"), f.at("load"), "a non-empty array", &loads)
+	if len(loads) == 0 {
+		failAt(f.at("load"), "must be a non-empty array")
+	}
+	for i, l := range loads {
+		batch.loads = append(batch.loads, sc.parseLoad(l, fmt.Sprintf("%s[%d]", f.at("load"), i), batch))
+	}
+	f.finish()
+	return batch
+}
+
+// parseLoad parses one entry of "load": exactly one of "items" (with nothing else) and "fail"
+// (with "code" and "fatal"). Each item's script goes into batch.scripts.
+func (sc *confScenario) parseLoad(raw json.RawMessage, path string, batch *confBatch) confLoad {
+	f := newFields(raw, path)
+	var load confLoad
+	items, hasItems := f.get("items")
+	message := f.str("fail")
+	if hasItems == (message != nil) {
+		failAt(path, "must have exactly one of items and fail")
+	}
+	if message != nil {
+		load.fails = true
+		load.message = *message
+		load.code = errorCode(f, "code")
+		if b := f.boolean("fatal"); b != nil {
+			load.fatal = *b
+		}
+	} else {
+		var list []json.RawMessage
+		decodeAt(items, f.at("items"), "an array", &list)
+		load.items = []string{}
+		for i, item := range list {
+			at := fmt.Sprintf("%s[%d]", f.at("items"), i)
+			script := newFields(item, at)
+			steps := sc.parseSteps(script, roleItem)
+			script.finish()
+			text := compactJSON(item, at)
+			batch.scripts[text] = steps
+			load.items = append(load.items, text)
+		}
+	}
+	f.finish()
+	return load
+}
+
+// errorCode reads a fail step's or failing load's "code": an error status name,
+// TASK_EXECUTION by default.
+func errorCode(f *fields, key string) Code {
+	name := "TASK_EXECUTION"
+	if c := f.str(key); c != nil {
+		name = *c
+	}
+	code, ok := ParseCode(name)
+	if !ok || code >= 0 {
+		failAt(f.at(key), "%q is no error status", name)
+	}
+	return code
 }
 
 func parsePoll(raw json.RawMessage, path string) PollPolicy {
@@ -624,16 +773,28 @@ func parseRetry(raw json.RawMessage, path string) confRetry {
 	return r
 }
 
-func (sc *confScenario) parseStep(raw json.RawMessage, path string, branch bool) confStep {
+func (sc *confScenario) parseStep(raw json.RawMessage, path string, role stepRole) confStep {
 	f := newFields(raw, path)
 	step := confStep{kind: f.requiredStr("do"), times: 1}
-	// A branch takes succeed, fail and block; a state's task every kind but succeed.
-	branchKind := step.kind == "succeed" || step.kind == "fail" || step.kind == "block"
-	if branch && !branchKind {
-		failAt(f.at("do"), "%q is no step kind of a split branch", step.kind)
+	// A branch takes succeed, fail and block; a batch's finish step goto and fail; a batch item
+	// succeed and fail; any other task every kind but succeed.
+	var allowed bool
+	owner := "a task"
+	switch role {
+	case roleTask:
+		allowed = step.kind != "succeed"
+	case roleBranch:
+		allowed = step.kind == "succeed" || step.kind == "fail" || step.kind == "block"
+		owner = "a split branch"
+	case roleFinish:
+		allowed = step.kind == "goto" || step.kind == "fail"
+		owner = "a batch task's finish step"
+	case roleItem:
+		allowed = step.kind == "succeed" || step.kind == "fail"
+		owner = "a batch item"
 	}
-	if !branch && step.kind == "succeed" {
-		failAt(f.at("do"), "%q is a step kind of split branches only", step.kind)
+	if !allowed {
+		failAt(f.at("do"), "%q is no step kind of %s", step.kind, owner)
 	}
 	if t := f.unsigned("times", math.MaxUint32); t != nil {
 		if *t == 0 {
@@ -648,6 +809,12 @@ func (sc *confScenario) parseStep(raw json.RawMessage, path string, branch bool)
 		if b := f.boolean("read_split"); b != nil {
 			step.readSplit = *b
 		}
+		if _, ok := f.members["read_batch"]; ok && role != roleFinish {
+			failAt(f.at("read_batch"), "is for a batch task's finish steps only")
+		}
+		if b := f.boolean("read_batch"); b != nil {
+			step.readBatch = *b
+		}
 	case "succeed":
 		step.value = f.str("value")
 	case "more":
@@ -659,15 +826,7 @@ func (sc *confScenario) parseStep(raw json.RawMessage, path string, branch bool)
 		}
 		step.delay = time.Duration(*d) * time.Millisecond
 	case "fail":
-		name := "TASK_EXECUTION"
-		if c := f.str("code"); c != nil {
-			name = *c
-		}
-		code, ok := ParseCode(name)
-		if !ok || code >= 0 {
-			failAt(f.at("code"), "%q is no error status", name)
-		}
-		step.code = code
+		step.code = errorCode(f, "code")
 		step.message = "fail"
 		if m := f.str("message"); m != nil {
 			step.message = *m
@@ -743,7 +902,7 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 		e.attempts = map[string]uint64{}
 		for key, v := range m.members {
 			m.read[key] = true
-			sc.attemptKey(key, m.at(key))
+			sc.attemptKey(key, m.at(key), true)
 			e.attempts[key] = toUnsigned(v, m.at(key), math.MaxUint32)
 		}
 	}
@@ -752,7 +911,7 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 		e.attemptTimes = map[string][]uint64{}
 		for key, v := range m.members {
 			m.read[key] = true
-			sc.attemptKey(key, m.at(key))
+			sc.attemptKey(key, m.at(key), true)
 			var list []json.RawMessage
 			decodeAt(v, m.at(key), "an array of integers", &list)
 			times := []uint64{}
@@ -794,6 +953,27 @@ func (sc *confScenario) parseExpect(raw json.RawMessage, path string) {
 			e.cursors[key] = seen
 		}
 	}
+	if raw, ok := f.get("batch_seen"); ok {
+		const shape = "an array of arrays of strings"
+		var entries []json.RawMessage
+		decodeAt(raw, f.at("batch_seen"), shape, &entries)
+		seen := [][]string{}
+		for i, entry := range entries {
+			texts := []string{}
+			decodeAt(entry, fmt.Sprintf("%s[%d]", f.at("batch_seen"), i), shape, &texts)
+			seen = append(seen, texts)
+		}
+		e.batchSeen = &seen
+	}
+	if raw, ok := f.get("cancel_notices"); ok {
+		m := newFields(raw, f.at("cancel_notices"))
+		e.cancelNotices = map[string]uint64{}
+		for key, v := range m.members {
+			m.read[key] = true
+			sc.attemptKey(key, m.at(key), false)
+			e.cancelNotices[key] = toUnsigned(v, m.at(key), math.MaxUint32)
+		}
+	}
 	e.started = true
 	if b := f.boolean("started"); b != nil {
 		e.started = *b
@@ -826,9 +1006,10 @@ func (sc *confScenario) branchKey(code int32, index int) string {
 	return fmt.Sprintf("%s[%d]", sc.label(code), index)
 }
 
-// attemptKey checks a key of attempts or attempt_times_ms: a declared state, or "F[i]" for
-// branch i of split state F.
-func (sc *confScenario) attemptKey(key, path string) {
+// attemptKey checks a key of attempts, attempt_times_ms or cancel_notices: a declared state,
+// "F[i]" for branch i of split state F, or (with items: not for cancel_notices) "W[i]" for item
+// i of batch state W, i below the most items an entry of W's "load" adds.
+func (sc *confScenario) attemptKey(key, path string, items bool) {
 	for code, split := range sc.splits {
 		for i := range split.branches {
 			if key == sc.branchKey(code, i) {
@@ -836,10 +1017,25 @@ func (sc *confScenario) attemptKey(key, path string) {
 			}
 		}
 	}
+	if items {
+		for code, task := range sc.tasks {
+			if task.batch == nil {
+				continue
+			}
+			for i := 0; i < task.batch.maxItems(); i++ {
+				if key == sc.branchKey(code, i) {
+					return
+				}
+			}
+		}
+	}
 	for _, s := range sc.states {
 		if s == key {
 			return
 		}
+	}
+	if items {
+		failAt(path, "%q is neither a state in \"states\", a split branch \"F[i]\" nor a batch item \"W[i]\"", key)
 	}
 	failAt(path, "%q is neither a state in \"states\" nor a split branch \"F[i]\"", key)
 }
@@ -896,6 +1092,10 @@ type confRun struct {
 	splitSeen []*[]string
 	cursors   map[string][]*string // by key: the cursor each body call saw (nil: none)
 	waits     map[string]uint64    // timer wait callback calls, by key
+	loads     map[string]uint64    // batch load calls, by key
+	finishes  map[string]uint64    // batch finish calls, by key
+	notices   map[string]uint64    // cancel notices, by key (WithOnCancel)
+	batchSeen [][]string
 	problems  []string
 	// The previous body call of the run, for the poll trail rule.
 	lastKey     string
@@ -923,14 +1123,18 @@ func (run *confRun) problem(format string, args ...any) {
 }
 
 // stepFor returns the step serving the call-th body call (1-based, over every entry).
-func (t *confTask) stepFor(call uint64) confStep {
-	for _, s := range t.steps {
+func (t *confTask) stepFor(call uint64) confStep { return stepFor(t.steps, call) }
+
+// stepFor returns the step of steps serving the call-th call (1-based): each step serves
+// `times` calls in turn, the last one every call after that.
+func stepFor(steps []confStep, call uint64) confStep {
+	for _, s := range steps {
 		if call <= s.times {
 			return s
 		}
 		call -= s.times
 	}
-	return t.steps[len(t.steps)-1]
+	return steps[len(steps)-1]
 }
 
 // noteTrail applies README.md's trail rules to a body call with attempt; a call that saw a
@@ -1053,6 +1257,45 @@ func (run *confRun) perform(ctx *TaskContext, step confStep) confResult {
 	return confResult{next: confState(step.next)}
 }
 
+// recordCall records a body call of b (a batch task's load call included): its attempt, time,
+// trail entry and cursor. It returns how many body calls b's key has made.
+func (run *confRun) recordCall(ctx *TaskContext, b *confBinding) uint64 {
+	// README.md "cursors": the cursor this call saw, or none.
+	var cursor *string
+	if !b.branch {
+		if raw, ok := ctx.Cursor(); ok {
+			text := string(raw)
+			cursor = &text
+		}
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.attempts[b.key]++
+	run.times[b.key] = append(run.times[b.key], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
+	run.noteTrail(b, ctx.Attempt(), cursor != nil)
+	if !b.branch {
+		run.cursors[b.key] = append(run.cursors[b.key], cursor)
+	}
+	return run.attempts[b.key]
+}
+
+// beginBody counts a body from its start (README.md "How runners drive time"), and a worker
+// body as running until the returned function is called, so that the driver never advances
+// the clock under a body that is about to choose.
+func (run *confRun) beginBody(b *confBinding) (end func()) {
+	worker := b.task.mode == Worker
+	if worker {
+		run.running.Add(1)
+	}
+	run.starts.Add(1)
+	return func() {
+		if worker {
+			run.running.Add(-1)
+			worker = false
+		}
+	}
+}
+
 // call is one body call of b, in its mode: what README.md prescribes up to the point where the
 // kind of task (task, router, poll, branch) turns the result into its return values.
 func (run *confRun) call(ctx *TaskContext, b *confBinding) confResult {
@@ -1063,23 +1306,7 @@ func (run *confRun) call(ctx *TaskContext, b *confBinding) confResult {
 		run.running.Add(1)
 	}
 	run.starts.Add(1)
-	// README.md "cursors": the cursor this call saw, or none.
-	var cursor *string
-	if !b.branch {
-		if raw, ok := ctx.Cursor(); ok {
-			text := string(raw)
-			cursor = &text
-		}
-	}
-	run.mu.Lock()
-	run.attempts[b.key]++
-	run.times[b.key] = append(run.times[b.key], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
-	run.noteTrail(b, ctx.Attempt(), cursor != nil)
-	if !b.branch {
-		run.cursors[b.key] = append(run.cursors[b.key], cursor)
-	}
-	step := b.task.stepFor(run.attempts[b.key])
-	run.mu.Unlock()
+	step := b.task.stepFor(run.recordCall(ctx, b))
 
 	if step.kind == "block" {
 		if worker {
@@ -1219,6 +1446,106 @@ func (run *confRun) pollBody(b *confBinding) PollFunc[confState] {
 	}
 }
 
+// batchLoad is a batch task's load (README.md "Batch tasks"): its body call for attempts,
+// attempt_times_ms, trail and cursors, served by the next entry of "load".
+func (run *confRun) batchLoad(b *confBinding) func(*TaskContext) ([]json.RawMessage, error) {
+	return func(ctx *TaskContext) ([]json.RawMessage, error) {
+		defer run.beginBody(b)()
+		run.recordCall(ctx, b)
+		run.mu.Lock()
+		run.loads[b.key]++
+		load := b.task.batch.loadFor(run.loads[b.key])
+		run.mu.Unlock()
+		if load.fails {
+			err := error(NewError(load.code, load.message))
+			if load.fatal {
+				err = Fatal(err)
+			}
+			return nil, err
+		}
+		items := make([]json.RawMessage, len(load.items))
+		for i, text := range load.items {
+			items[i] = json.RawMessage(text)
+		}
+		return items, nil
+	}
+}
+
+// batchItem is a batch task's process function: counted under "W[i]", served by the steps of
+// the item's own script (found by its compact JSON text) by the item's attempt number.
+func (run *confRun) batchItem(b *confBinding) func(*TaskContext, json.RawMessage) ([]byte, error) {
+	return func(ctx *TaskContext, item json.RawMessage) ([]byte, error) {
+		defer run.beginBody(b)()
+		index, ok := ctx.BatchIndex()
+		if !ok {
+			run.problem("BatchIndex answered false in a process call of %s", b.key)
+			return nil, NewError(CodeInternal, "no batch item")
+		}
+		key := run.sc.branchKey(b.state, index)
+		run.mu.Lock()
+		run.attempts[key]++
+		run.times[key] = append(run.times[key], uint64((run.engine.Now()-run.startMS)/time.Millisecond))
+		run.lastKey, run.lastAttempt = b.key, 0
+		run.mu.Unlock()
+		script, ok := b.task.batch.scripts[string(item)]
+		if !ok {
+			run.problem("item %s (%s) is no item the scenario loads", key, item)
+			return nil, NewError(CodeInternal, "unknown batch item")
+		}
+		step := stepFor(script, uint64(ctx.Attempt()))
+		if step.kind == "fail" {
+			err := error(NewError(step.code, step.message))
+			if step.fatal {
+				err = Fatal(err)
+			}
+			return nil, err
+		}
+		if step.value == nil {
+			return nil, nil // no value
+		}
+		return append([]byte{}, *step.value...), nil
+	}
+}
+
+// batchFinish is a batch task's finish function: served by the task's steps, one per finish
+// call of the state (across its entries); it counts as no attempt.
+func (run *confRun) batchFinish(b *confBinding) func(*TaskContext, []ItemResult[[]byte]) (confState, error) {
+	return func(ctx *TaskContext, results []ItemResult[[]byte]) (confState, error) {
+		defer run.beginBody(b)()
+		run.mu.Lock()
+		run.finishes[b.key]++
+		step := b.task.stepFor(run.finishes[b.key])
+		run.lastKey, run.lastAttempt = b.key, 0
+		run.mu.Unlock()
+		if step.kind == "goto" && step.readBatch {
+			run.recordBatch(results)
+		}
+		res := run.perform(ctx, step) // goto (read_split included) or fail
+		return res.next, res.err
+	}
+}
+
+// recordBatch notes what the finish step saw, for batch_seen (spelled as split_seen).
+func (run *confRun) recordBatch(results []ItemResult[[]byte]) {
+	seen := []string{}
+	for _, r := range results {
+		var e *Error
+		switch {
+		case r.OK() && r.Value == nil:
+			seen = append(seen, "succeeded")
+		case r.OK():
+			seen = append(seen, "succeeded:"+string(r.Value))
+		case errors.As(r.Err, &e):
+			seen = append(seen, "failed:"+e.Message)
+		default:
+			seen = append(seen, "failed:<no error object>")
+		}
+	}
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	run.batchSeen = append(run.batchSeen, seen)
+}
+
 // branchBody is the body of a split branch.
 func (run *confRun) branchBody(b *confBinding) func(*TaskContext) ([]byte, error) {
 	return func(ctx *TaskContext) ([]byte, error) {
@@ -1230,12 +1557,22 @@ func (run *confRun) branchBody(b *confBinding) func(*TaskContext) ([]byte, error
 	}
 }
 
-// confTaskOptions are the options of a task or branch.
-func confTaskOptions(task *confTask) []TaskOption {
+// confTaskOptions are the options of a task or branch. README.md "Cancel notices": every async
+// task and branch counts its notices under its key.
+func (run *confRun) confTaskOptions(b *confBinding) []TaskOption {
+	task := b.task
 	opts := []TaskOption{WithMode(task.mode), WithRetry(confRetryPolicy(task.retry)),
 		WithAttemptTimeout(time.Duration(task.attemptTimeoutMS) * time.Millisecond)}
 	if task.name != nil {
 		opts = append(opts, WithName(*task.name))
+	}
+	if task.mode == Async {
+		key := b.key
+		opts = append(opts, WithOnCancel(func(uint64) {
+			run.mu.Lock()
+			defer run.mu.Unlock()
+			run.notices[key]++
+		}))
 	}
 	return opts
 }
@@ -1287,7 +1624,8 @@ func runScenario(t *testing.T, sc *confScenario) {
 	names := append([]string(nil), sc.states...)
 	confNames.Store(&names)
 	run := &confRun{sc: sc, attempts: map[string]uint64{}, times: map[string][]uint64{},
-		cursors: map[string][]*string{}, waits: map[string]uint64{}}
+		cursors: map[string][]*string{}, waits: map[string]uint64{}, loads: map[string]uint64{},
+		finishes: map[string]uint64{}, notices: map[string]uint64{}}
 
 	engine, err := NewEngine(WithManualClock(0), WithRandomSeed(1), WithWorkers(2))
 	must(t, err)
@@ -1328,7 +1666,7 @@ func runScenario(t *testing.T, sc *confScenario) {
 			branches := make([]Branch, len(split.branches))
 			for i, task := range split.branches {
 				b := &confBinding{state: code, key: sc.branchKey(code, i), task: task, branch: true}
-				branches[i] = NewBranch(run.branchBody(b), confTaskOptions(task)...)
+				branches[i] = NewBranch(run.branchBody(b), run.confTaskOptions(b)...)
 			}
 			var opts []SplitOption
 			if split.timeoutMS > 0 {
@@ -1343,8 +1681,12 @@ func runScenario(t *testing.T, sc *confScenario) {
 		}
 		task := sc.tasks[code]
 		b := &confBinding{state: code, key: sc.label(code), task: task}
-		opts := confTaskOptions(task)
+		opts := run.confTaskOptions(b)
 		switch task.kind {
+		case "batch":
+			opts = append(opts, WithConcurrency(int(task.batch.concurrency)),
+				WithItemRetry(confRetryPolicy(task.batch.itemRetry)))
+			must(t, RegisterBatch(wf, confState(code), run.batchLoad(b), run.batchItem(b), run.batchFinish(b), opts...))
 		case "router":
 			must(t, wf.RegisterRouter(confState(code), run.taskBody(b), opts...))
 		case "poll":
@@ -1522,6 +1864,14 @@ func checkExpectations(t *testing.T, sc *confScenario, run *confRun, store *Memo
 	if e.splitSeen != nil && showSplitSeen(run.splitSeen) != showSplitSeen(*e.splitSeen) {
 		t.Errorf("split_seen = %s, want %s", showSplitSeen(run.splitSeen), showSplitSeen(*e.splitSeen))
 	}
+	if e.batchSeen != nil && fmt.Sprintf("%q", run.batchSeen) != fmt.Sprintf("%q", *e.batchSeen) {
+		t.Errorf("batch_seen = %q, want %q", run.batchSeen, *e.batchSeen)
+	}
+	for key, want := range e.cancelNotices {
+		if run.notices[key] != want {
+			t.Errorf("cancel_notices[%s] = %d, want %d", key, run.notices[key], want)
+		}
+	}
 	if e.resourceEvents != nil && !equalStrings(run.events, e.resourceEvents) {
 		t.Errorf("resource events = %q, want %q", run.events, e.resourceEvents)
 	}
@@ -1638,7 +1988,7 @@ func TestConformanceParserIsStrict(t *testing.T) {
 		"store_key":          `{"name": "store_key", ` + base + `, "resources": [{"key": "store"}]}`,
 		"bad_name":           `{"name": "bad-name", "states": ["A"], "initial": "A", "expect": {}}`,
 		"file_name_mismatch": `{"name": "other", "states": ["A"], "initial": "A", "expect": {}}`,
-		"unknown_kind":       `{"name": "unknown_kind", ` + base + `, "tasks": {"A": {"kind": "batch", "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"unknown_kind":       `{"name": "unknown_kind", ` + base + `, "tasks": {"A": {"kind": "flow", "steps": [{"do": "goto", "state": "B"}]}}}`,
 		"poll_not_poll":      `{"name": "poll_not_poll", ` + base + `, "tasks": {"A": {"kind": "router", "poll": {"policy": "fail_fast"}, "steps": [{"do": "goto", "state": "B"}]}}}`,
 		"poll_no_policy":     `{"name": "poll_no_policy", ` + base + `, "tasks": {"A": {"kind": "poll", "poll": {"max_errors": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
 		"pending_no_delay":   `{"name": "pending_no_delay", ` + base + `, "tasks": {"A": {"kind": "poll", "steps": [{"do": "pending"}]}}}`,
@@ -1667,6 +2017,34 @@ func TestConformanceParserIsStrict(t *testing.T) {
 		"cursors_undeclared": `{"name": "cursors_undeclared", "states": ["A"], "initial": "A", "expect": {"cursors": {"Z": []}}}`,
 		"cursors_not_array":  `{"name": "cursors_not_array", "states": ["A"], "initial": "A", "expect": {"cursors": {"A": 1}}}`,
 		"cursors_not_object": `{"name": "cursors_not_object", "states": ["A"], "initial": "A", "expect": {"cursors": []}}`,
+		// Batch tasks and cancel notices.
+		"batch_missing":       `{"name": "batch_missing", ` + base + `, "tasks": {"A": {"kind": "batch", "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_not_batch":     `{"name": "batch_not_batch", ` + base + `, "tasks": {"A": {"batch": {"load": [{"items": []}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_async":         `{"name": "batch_async", ` + base + `, "tasks": {"A": {"kind": "batch", "mode": "async", "batch": {"load": [{"items": []}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_extra":         `{"name": "batch_extra", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": []}], "size": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_no_load":       `{"name": "batch_no_load", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"concurrency": 1}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_load_empty":    `{"name": "batch_load_empty", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": []}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_concurrency":   `{"name": "batch_concurrency", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"concurrency": -1, "load": [{"items": []}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"batch_item_retry":    `{"name": "batch_item_retry", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"item_retry": {"kind": "fixed"}, "load": [{"items": []}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"load_both":           `{"name": "load_both", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [], "fail": "x"}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"load_neither":        `{"name": "load_neither", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"load_items_code":     `{"name": "load_items_code", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [], "code": "STORE"}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"load_bad_code":       `{"name": "load_bad_code", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"fail": "x", "code": "OK"}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"item_not_object":     `{"name": "item_not_object", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [1]}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"item_no_steps":       `{"name": "item_no_steps", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [{}]}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"item_extra":          `{"name": "item_extra", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [{"steps": [{"do": "succeed"}], "id": 1}]}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"item_goto":           `{"name": "item_goto", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [{"steps": [{"do": "goto", "state": "B"}]}]}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"item_block":          `{"name": "item_block", ` + base + `, "tasks": {"A": {"kind": "batch", "mode": "worker", "batch": {"load": [{"items": [{"steps": [{"do": "block"}]}]}]}, "steps": [{"do": "goto", "state": "B"}]}}}`,
+		"finish_succeed":      `{"name": "finish_succeed", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": []}]}, "steps": [{"do": "succeed"}]}}}`,
+		"finish_store":        `{"name": "finish_store", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": []}]}, "steps": [{"do": "store_get", "key": "k", "then": "B"}]}}}`,
+		"read_batch_task":     `{"name": "read_batch_task", ` + base + `, "tasks": {"A": {"steps": [{"do": "goto", "state": "B", "read_batch": true}]}}}`,
+		"read_batch_type":     `{"name": "read_batch_type", ` + base + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": []}]}, "steps": [{"do": "goto", "state": "B", "read_batch": 1}]}}}`,
+		"batch_seen_shape":    `{"name": "batch_seen_shape", "states": ["A"], "initial": "A", "expect": {"batch_seen": [null]}}`,
+		"batch_seen_strings":  `{"name": "batch_seen_strings", "states": ["A"], "initial": "A", "expect": {"batch_seen": [[1]]}}`,
+		"item_key_range":      `{"name": "item_key_range", ` + base[:len(base)-len(`, "expect": {"status": "OK"}`)] + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [{"steps": [{"do": "succeed"}]}]}]}, "steps": [{"do": "goto", "state": "B"}]}}, "expect": {"attempts": {"A[1]": 1}}}`,
+		"notices_item_key":    `{"name": "notices_item_key", ` + base[:len(base)-len(`, "expect": {"status": "OK"}`)] + `, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": [{"steps": [{"do": "succeed"}]}]}]}, "steps": [{"do": "goto", "state": "B"}]}}, "expect": {"cancel_notices": {"A[0]": 0}}}`,
+		"notices_unknown_key": `{"name": "notices_unknown_key", "states": ["A"], "initial": "A", "expect": {"cancel_notices": {"Z": 0}}}`,
+		"notices_type":        `{"name": "notices_type", "states": ["A"], "initial": "A", "expect": {"cancel_notices": {"A": "1"}}}`,
 	} {
 		if _, err := parseScenario([]byte(body), name+".json"); err == nil {
 			t.Errorf("%s: accepted", name)
@@ -1713,6 +2091,94 @@ func TestConformanceParserIsStrict(t *testing.T) {
 	}
 	if got := showCursors(sc.expect.cursors["S"]); got != `[null, {"a":[1,2]}]` {
 		t.Fatalf("cursors = %s", got)
+	}
+	batch := `{"name": "batch", "states": ["W", "F", "D"], "initial": "W", "exit_states": ["D"], "tasks": {
+		"W": {"kind": "batch", "mode": "worker", "retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 5}, "batch": {
+			"concurrency": 2, "item_retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 10},
+			"load": [{"fail": "down", "code": "STORE", "fatal": true},
+				{"items": [{"steps": [{"do": "fail", "times": 2, "message": "m"}, {"do": "succeed", "value": "v"}]}, {"steps": [{"do": "succeed"}]}]}]},
+			"steps": [{"do": "fail", "fatal": true}, {"do": "goto", "state": "F", "read_batch": true}]},
+		"F": {"split": {"strategy": "any", "join_state": "D", "branches": [{"mode": "async", "steps": [{"do": "block"}]}]}}},
+		"expect": {"attempts": {"W": 2, "W[0]": 3, "W[1]": 1}, "batch_seen": [["succeeded:v", "succeeded"]],
+			"cancel_notices": {"W": 0, "F[0]": 1}}}`
+	sc, err = parseScenario([]byte(batch), "batch.json")
+	must(t, err)
+	w := sc.tasks[0]
+	if w.kind != "batch" || w.mode != Worker || w.batch == nil || w.batch.concurrency != 2 ||
+		w.batch.itemRetry.kind != "fixed" || w.batch.itemRetry.maxRetries != 2 || len(w.batch.loads) != 2 ||
+		!w.batch.loads[0].fails || w.batch.loads[0].code != CodeStore || !w.batch.loads[0].fatal ||
+		w.batch.loadFor(9).fails || len(w.batch.loadFor(2).items) != 2 || w.batch.maxItems() != 2 ||
+		!w.steps[0].fatal || !w.steps[1].readBatch {
+		t.Fatalf("parsed batch task = %+v, batch %+v", w, w.batch)
+	}
+	item0 := w.batch.scripts[w.batch.loads[1].items[0]]
+	if w.batch.loads[1].items[0] != `{"steps":[{"do":"fail","times":2,"message":"m"},{"do":"succeed","value":"v"}]}` ||
+		len(item0) != 2 || stepFor(item0, 2).kind != "fail" || stepFor(item0, 3).kind != "succeed" ||
+		*stepFor(item0, 7).value != "v" {
+		t.Fatalf("item scripts = %+v", w.batch.scripts)
+	}
+	if fmt.Sprintf("%q", *sc.expect.batchSeen) != `[["succeeded:v" "succeeded"]]` ||
+		sc.expect.cancelNotices["F[0]"] != 1 || len(sc.expect.cancelNotices) != 2 {
+		t.Fatalf("expect = %+v", sc.expect)
+	}
+	// A batch item's default retry is "default" (CANO_RETRY_DEFAULT: one attempt for items).
+	sc, err = parseScenario([]byte(`{"name": "item_default", `+base[:len(base)-len(`, "expect": {"status": "OK"}`)]+
+		`, "tasks": {"A": {"kind": "batch", "batch": {"load": [{"items": []}]}, "steps": [{"do": "goto", "state": "B"}]}}, "expect": {}}`),
+		"item_default.json")
+	must(t, err)
+	if b := sc.tasks[0].batch; b.itemRetry.kind != "default" || b.concurrency != 0 || b.maxItems() != 0 {
+		t.Fatalf("defaults = %+v", b)
+	}
+}
+
+// TestConformanceRunsBatchAndCancelScenarios is the runner's own check of the batch and
+// cancel notice extension, independent of which scenarios the shared suite holds.
+func TestConformanceRunsBatchAndCancelScenarios(t *testing.T) {
+	for name, body := range map[string]string{
+		// A load failure retried by the task, items with their own fixed retries (concurrency 2:
+		// item 1 runs alongside item 0's retries), a finish that fails once (which reruns load),
+		// and the loads counted across attempts.
+		"batch": `{"name": "batch", "states": ["W", "D"], "initial": "W", "exit_states": ["D"],
+			"tasks": {
+				"W": {"kind": "batch", "retry": {"kind": "fixed", "max_retries": 3, "delay_ms": 5},
+					"batch": {"concurrency": 2, "item_retry": {"kind": "fixed", "max_retries": 1, "delay_ms": 10},
+						"load": [{"fail": "source down"},
+							{"items": [{"steps": [{"do": "fail", "message": "flaky"}, {"do": "succeed", "value": "a"}]},
+								{"steps": [{"do": "fail", "code": "STORE", "message": "always"}]}]}]},
+					"steps": [{"do": "fail", "message": "sink down"}, {"do": "goto", "state": "D", "read_batch": true}]}},
+			"expect": {"status": "OK", "final_state": "D", "trail": ["W"],
+				"attempts": {"W": 3, "W[0]": 4, "W[1]": 4},
+				"attempt_times_ms": {"W": [0, 5, 20], "W[0]": [5, 15, 20, 30], "W[1]": [5, 15, 20, 30]},
+				"cursors": {"W": [null, null, null]},
+				"batch_seen": [["succeeded:a", "failed:always"]]}}`,
+		// A fatal item ends the batch without its finish and without the task's retries.
+		"batch_fatal": `{"name": "batch_fatal", "states": ["W", "D"], "initial": "W", "exit_states": ["D"],
+			"tasks": {"W": {"kind": "batch", "mode": "worker", "retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 5},
+				"batch": {"load": [{"items": [{"steps": [{"do": "succeed"}]}, {"steps": [{"do": "fail", "message": "boom", "fatal": true}]},
+					{"steps": [{"do": "succeed"}]}]}]},
+				"steps": [{"do": "goto", "state": "D", "read_batch": true}]}},
+			"expect": {"status": "TASK_EXECUTION", "message": "boom", "error_task": "W[1]", "cause_message": null,
+				"attempts": {"W": 1, "W[0]": 1, "W[1]": 1, "W[2]": 0}, "batch_seen": []}}`,
+		// Notices: an async attempt timed out twice, then a split whose blocked async branch loses
+		// (Any) to one that completes; completed attempts are never told.
+		"cancel": `{"name": "cancel", "states": ["A", "F", "J", "D"], "initial": "A", "exit_states": ["D"],
+			"tasks": {
+				"A": {"mode": "async", "attempt_timeout_ms": 50, "retry": {"kind": "fixed", "max_retries": 2, "delay_ms": 10},
+					"steps": [{"do": "block", "times": 2}, {"do": "goto", "state": "F"}]},
+				"F": {"split": {"strategy": "any", "join_state": "J", "branches": [
+					{"mode": "async", "steps": [{"do": "block"}]},
+					{"mode": "async", "steps": [{"do": "succeed", "value": "w"}]}]}},
+				"J": {"mode": "async", "steps": [{"do": "goto", "state": "D", "read_split": true}]}},
+			"expect": {"status": "OK", "final_state": "D", "trail": ["A", "F", "J"],
+				"attempts": {"A": 3, "F[0]": 1, "F[1]": 1, "J": 1}, "attempt_times_ms": {"A": [0, 60, 120]},
+				"split_seen": [["cancelled", "succeeded:w"]],
+				"cancel_notices": {"A": 2, "F[0]": 1, "F[1]": 0, "J": 0}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			sc, err := parseScenario([]byte(body), name+".json")
+			must(t, err)
+			runScenario(t, sc)
+		})
 	}
 }
 

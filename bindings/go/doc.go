@@ -36,7 +36,7 @@
 // fails the task with CodeTaskExecution "panic: <value>", never retried (as in cano); no panic
 // ever unwinds into C. A body that returns Fatal(err) fails its task the same way.
 //
-// # Split states, poll tasks, routers, stepped and timer tasks
+// # Split states, poll tasks, routers, stepped, timer and batch tasks
 //
 // RegisterSplit runs a state's branches in parallel and joins them with a JoinStrategy
 // (JoinAll, JoinAny, JoinQuorum, JoinPercentage, JoinPartialResults, JoinPartialTimeout); the
@@ -45,7 +45,17 @@
 // side-effect-free routing task. RegisterStepped runs resumable work one step at a time, each
 // step answering More(cursor) or Finish(next) with retries per step (RegisterStepLoop makes the
 // whole loop one attempt); RegisterTimer waits (TimerDelay, TimerUntil, TimerWait) before its
-// body runs.
+// body runs. RegisterBatch (a function, for its item and output type parameters) loads items,
+// processes them under WithConcurrency with WithItemRetry, and finishes with every
+// ItemResult in input order.
+//
+// # Async tasks and cancellation
+//
+// An Async body returns at once and finishes its attempt later through a Completion (Later,
+// RegisterAsync) or a BranchCompletion (AsyncBranch). When the engine abandons a pending
+// attempt (its attempt timeout, a lost split branch, a cancelled or timed-out run, shutdown),
+// the completion's Done channel closes and its Context is cancelled, so that the work can stop;
+// WithOnCancel adds a function the loop thread calls for each such notice.
 //
 // Go values handed to the library (tasks, resources, stored objects, handlers) are kept alive
 // by runtime/cgo handles, stored in small C allocations that the library's destroy hooks free;

@@ -120,8 +120,9 @@ func shutdownError() error {
 }
 
 // Shutdown stops the engine and waits until it has stopped: runs in flight end with an
-// ErrShutdown error, and when it returns no task body, hook or completion of this engine runs
-// any more. Idempotent. Must not be called from a task body (ErrWrongThread). Any goroutine.
+// ErrShutdown error, their pending async attempts are told (their completions' Done channels
+// are closed), and when it returns no task body, hook or completion of this engine runs any
+// more. Idempotent. Must not be called from a task body (ErrWrongThread). Any goroutine.
 func (e *Engine) Shutdown() error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -130,6 +131,11 @@ func (e *Engine) Shutdown() error {
 	}
 	var status C.cano_status
 	status = C.cano_engine_shutdown(e.ptr)
+	// The engine told its pending async attempts while it shut down; any left (a notice it
+	// could not deliver) are abandoned too, before Close may destroy the engine.
+	if status == C.CANO_OK {
+		abandonEngineAttempts(e)
+	}
 	return takeError(status, nil)
 }
 

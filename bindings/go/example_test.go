@@ -183,3 +183,78 @@ func ExampleWorkflow_RegisterPoll() {
 	// poll at 3s
 	// final Red
 }
+
+func ExampleRegisterBatch() {
+	engine, _ := cano.NewEngine()
+	defer engine.Close()
+	wf, _ := cano.NewWorkflow[Light](nil)
+	defer wf.Close()
+	type bulb struct {
+		Lamp  string
+		Watts int
+	}
+	// Red tests every bulb, two at a time, each up to twice; a broken bulb does not stop the
+	// others, and the finish function sees every outcome in the order the bulbs were loaded.
+	_ = cano.RegisterBatch(wf, Red,
+		func(*cano.TaskContext) ([]bulb, error) {
+			return []bulb{{"left", 40}, {"middle", 0}, {"right", 60}}, nil
+		},
+		func(ctx *cano.TaskContext, b bulb) (string, error) {
+			if b.Watts == 0 {
+				return "", fmt.Errorf("%s is broken (attempt %d)", b.Lamp, ctx.Attempt())
+			}
+			return fmt.Sprintf("%s lights at %d W", b.Lamp, b.Watts), nil
+		},
+		func(ctx *cano.TaskContext, results []cano.ItemResult[string]) (Light, error) {
+			working := 0
+			for _, r := range results {
+				if r.Err != nil {
+					var e *cano.Error
+					errors.As(r.Err, &e)
+					fmt.Printf("bulb %d: %s (%s)\n", r.Index, e.Message, e.Task)
+					continue
+				}
+				working++
+				fmt.Printf("bulb %d: %s\n", r.Index, r.Value)
+			}
+			if working < len(results) {
+				return Yellow, nil
+			}
+			return Green, nil
+		}, cano.WithConcurrency(2), cano.WithItemRetry(cano.RetryFixed(1, 0)))
+	_ = wf.AddExitState(Green, Yellow)
+	final, err := wf.Run(context.Background(), engine, Red)
+	fmt.Println("final", final, err)
+	// Output:
+	// bulb 0: left lights at 40 W
+	// bulb 1: middle is broken (attempt 2) (Red[1])
+	// bulb 2: right lights at 60 W
+	// final Yellow <nil>
+}
+
+func ExampleCompletion_Context() {
+	engine, _ := cano.NewEngine()
+	defer engine.Close()
+	wf, _ := cano.NewWorkflow[Light](nil)
+	defer wf.Close()
+	stopped := make(chan error, 1)
+	// Red starts slow work that takes a context; the attempt times out after 20 ms, and the
+	// engine's cancel notice cancels the context, so the work stops instead of running on.
+	_ = wf.RegisterAsync(Red, func(ctx *cano.TaskContext, done *cano.Completion[Light]) {
+		go func() {
+			select {
+			case <-time.After(10 * time.Second):
+				_ = done.Complete(Green)
+			case <-done.Context().Done():
+				stopped <- done.Context().Err()
+			}
+		}()
+	}, cano.WithAttemptTimeout(20*time.Millisecond), cano.WithRetry(cano.RetryNone))
+	_ = wf.AddExitState(Green)
+	_, err := wf.Run(context.Background(), engine, Red)
+	fmt.Println(errors.Is(err, cano.ErrTimeout))
+	fmt.Println("work stopped:", <-stopped)
+	// Output:
+	// true
+	// work stopped: context canceled
+}

@@ -2,6 +2,7 @@
 #   MODE=test  go vet ./... then go test -race -count=1 ./... (no -race when unavailable)
 #   MODE=run   go run .
 # Inputs (-D): GO, CC, PKG_CONFIG_PATH (the build tree's cano.pc), WORK_DIR (Go's caches).
+# CGO_CPPFLAGS gets a fingerprint of libcano's headers (see below).
 
 foreach(var GO CC PKG_CONFIG_PATH WORK_DIR MODE)
   if(NOT DEFINED ${var})
@@ -20,6 +21,46 @@ set(ENV{GOTOOLCHAIN} "local")
 set(ENV{CGO_ENABLED} "1")
 set(ENV{CC} "${CC}")
 file(MAKE_DIRECTORY "${WORK_DIR}/cache" "${WORK_DIR}/gopath")
+
+# Go's build cache does not track C headers outside the package (`go help cache`: "The build
+# cache does not detect changes to C libraries imported with cgo"), so after a change to
+# libcano's headers it would reuse cgo objects compiled against the old ones: the binding would
+# then hand the library option structs of the old size (for example "cano_task_options.
+# struct_size is 96, smaller than any released layout (104)" once a field was added). The
+# C preprocessor flags are part of Go's cache key, so a fingerprint of the headers that
+# `pkg-config --cflags cano` points at, passed as a harmless -D, makes any header change
+# rebuild the cgo objects.
+find_program(PKG_CONFIG_EXECUTABLE pkg-config)
+set(header_fingerprint "")
+if(PKG_CONFIG_EXECUTABLE)
+  execute_process(COMMAND ${PKG_CONFIG_EXECUTABLE} --cflags-only-I cano
+    OUTPUT_VARIABLE include_flags RESULT_VARIABLE pc_result ERROR_QUIET
+    OUTPUT_STRIP_TRAILING_WHITESPACE)
+  if(pc_result EQUAL 0)
+    separate_arguments(include_flags UNIX_COMMAND "${include_flags}")
+    set(headers_digest "")
+    foreach(flag IN LISTS include_flags)
+      string(REGEX REPLACE "^-I" "" dir "${flag}")
+      file(GLOB headers "${dir}/cano/*.h")
+      list(SORT headers)
+      foreach(header IN LISTS headers)
+        file(SHA256 "${header}" digest)
+        string(APPEND headers_digest "${header}=${digest};")
+      endforeach()
+    endforeach()
+    if(NOT headers_digest STREQUAL "")
+      string(SHA256 header_fingerprint "${headers_digest}")
+    endif()
+  endif()
+endif()
+if(header_fingerprint STREQUAL "")
+  message(STATUS "Could not fingerprint libcano's headers (pkg-config cano); Go's build cache "
+                 "may keep cgo objects built against older headers")
+else()
+  string(SUBSTRING "${header_fingerprint}" 0 16 header_fingerprint)
+  string(STRIP "$ENV{CGO_CPPFLAGS} -DCANO_GO_HEADERS=${header_fingerprint}" cppflags)
+  set(ENV{CGO_CPPFLAGS} "${cppflags}")
+endif()
 
 function(run_or_fail)
   execute_process(COMMAND ${ARGN} RESULT_VARIABLE result)

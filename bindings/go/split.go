@@ -6,6 +6,7 @@ package cano
 import "C"
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strconv"
@@ -148,8 +149,8 @@ func WithBulkhead(n int) SplitOption {
 }
 
 // Branch is one branch of a split state: its body and its task options (WithMode, WithRetry,
-// WithAttemptTimeout, WithName; not WithPollPolicy). With no options a branch runs on a worker
-// with RetryDefault, as a task does.
+// WithAttemptTimeout, WithName, and WithOnCancel for an async branch; not WithPollPolicy or the
+// batch options). With no options a branch runs on a worker with RetryDefault, as a task does.
 //
 // Run succeeds when it returns a nil error; the []byte it returns then becomes the branch's
 // value (nil leaves none; it is copied), which the join state's task reads through
@@ -193,24 +194,29 @@ func LaterBranch(c *TaskContext) (*BranchCompletion, error) {
 	if !c.branch {
 		return nil, NewError(CodeBadState, "LaterBranch needs a split branch (use Later for a task)")
 	}
-	engine, token, err := c.later("LaterBranch")
+	engine, token, signal, err := c.later("LaterBranch")
 	if err != nil {
 		return nil, err
 	}
-	return &BranchCompletion{engine: engine, token: token}, nil
+	return &BranchCompletion{engine: engine, token: token, signal: signal}, nil
 }
 
 // BranchCompletion finishes one attempt of an async branch, exactly once. Any goroutine may
-// call its methods, and it may be copied; every copy names the same attempt.
+// call its methods, and it may be copied; every copy names the same attempt. When the engine
+// abandons the pending attempt (the branch lost to an early exit or the split timeout, its
+// attempt timed out, the run was cancelled or timed out, the engine shut down), Done closes
+// and Context is cancelled, as for a Completion.
 type BranchCompletion struct {
 	engine *Engine
 	token  uint64
+	signal *attemptSignal
 }
 
 // Succeed finishes the attempt successfully. A second completion of the same attempt returns
 // an ErrBadState error; after the engine shut down it returns ErrShutdown; a completion of an
 // attempt that was already abandoned (timed out, cancelled) is accepted and ignored.
 func (d *BranchCompletion) Succeed() error {
+	d.signal.settle()
 	return d.engine.complete(d.token, true, 0, 0, "")
 }
 
@@ -220,11 +226,19 @@ func (d *BranchCompletion) Fail(err error) error {
 	if err != nil {
 		code, message = failureOf(err, CodeTaskExecution)
 	}
+	d.signal.settle()
 	return d.engine.complete(d.token, false, 0, code, message)
 }
 
 // Token is the attempt's completion token.
 func (d *BranchCompletion) Token() uint64 { return d.token }
+
+// Done is closed when the engine abandons the attempt before it was completed (see
+// BranchCompletion and Completion.Done).
+func (d *BranchCompletion) Done() <-chan struct{} { return d.signal.doneChan() }
+
+// Context is cancelled when Done closes (see Completion.Context).
+func (d *BranchCompletion) Context() context.Context { return d.signal.contextOrBackground() }
 
 // RegisterSplit registers state (declaring it) as a split state: its branches run in parallel,
 // then, when strategy is satisfied, the run moves to joinState (which must have a task or be
@@ -258,8 +272,8 @@ func (w *Workflow[S]) RegisterSplit(state S, branches []Branch, strategy JoinStr
 		for _, opt := range b.Options {
 			opt(&configs[i])
 		}
-		if configs[i].poll != nil {
-			return NewError(CodeInvalidArgument, "WithPollPolicy applies to poll tasks (RegisterPoll) only")
+		if err := configs[i].check(branchTask); err != nil {
+			return err
 		}
 	}
 
@@ -281,7 +295,7 @@ func (w *Workflow[S]) RegisterSplit(state S, branches []Branch, strategy JoinStr
 	slice := unsafe.Slice(array, len(branches))
 	for i, b := range branches {
 		run := b.Run
-		entry := &taskEntry{mode: configs[i].mode, branch: true, index: i,
+		entry := &taskEntry{mode: configs[i].mode, branch: true, index: i, onCancel: configs[i].onCancel,
 			run: func(ctx *TaskContext) (int32, error) {
 				value, err := run(ctx)
 				if err == nil && value != nil {
@@ -375,7 +389,12 @@ type BranchResult struct {
 // split's join state; nil otherwise (any other task, a closed context). This goes beyond cano
 // 0.13, whose join task cannot see the branches' results.
 func (c *TaskContext) SplitResult() *SplitResult {
-	result := C.cano_task_ctx_split_result(c.ptr())
+	return convertSplitResult(C.cano_task_ctx_split_result(c.ptr()))
+}
+
+// convertSplitResult copies a split result (a split's, or a batch's outcomes) into Go memory;
+// nil for NULL.
+func convertSplitResult(result *C.cano_split_result) *SplitResult {
 	if result == nil {
 		return nil
 	}
@@ -402,8 +421,10 @@ func (c *TaskContext) SplitResult() *SplitResult {
 
 // SetValue leaves value (copied; nil or empty leaves an empty value) for the join state's task,
 // replacing any earlier one; a branch whose Run returns a non-nil value sets it this way. Only
-// split branches have values: elsewhere it does nothing. It is how an async branch leaves a
-// value (during its body call). Errors: ErrBadState on a context whose body has returned.
+// split branches and batch items have values: elsewhere it does nothing. It is how an async branch leaves a
+// value (during its body call). Batch items have values too: RegisterBatch sets the value of
+// each item from its process function's output. Errors: ErrBadState on a context whose body has
+// returned.
 func (c *TaskContext) SetValue(value []byte) error {
 	ctx := c.ptr()
 	if ctx == nil {

@@ -6,6 +6,7 @@ package cano
 import "C"
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"sync/atomic"
@@ -26,7 +27,9 @@ const (
 	Inline Mode = C.CANO_TASK_INLINE
 	// Async runs the body on the loop thread; the body takes a Completion with Later (or is
 	// registered with RegisterAsync), starts its work and returns at once, and any goroutine
-	// finishes the attempt later with exactly one Complete or Fail.
+	// finishes the attempt later with exactly one Complete or Fail. When the engine abandons a
+	// pending attempt (timeout, lost split branch, cancelled run, shutdown), the Completion's
+	// Done channel closes and its Context is cancelled, so that the work can stop.
 	Async Mode = C.CANO_TASK_ASYNC
 )
 
@@ -136,7 +139,31 @@ type taskConfig struct {
 	retry          Retry
 	attemptTimeout time.Duration
 	name           string
-	poll           *PollPolicy // WithPollPolicy; poll tasks only
+	poll           *PollPolicy        // WithPollPolicy; poll tasks only
+	onCancel       func(token uint64) // WithOnCancel; async tasks and branches only
+	// WithConcurrency and WithItemRetry; batch tasks only.
+	concurrency    int
+	hasConcurrency bool
+	itemRetry      *Retry
+}
+
+// check refuses the options that do not apply to a registration of kind.
+func (c *taskConfig) check(kind registration) error {
+	if c.poll != nil && kind != pollTask {
+		return NewError(CodeInvalidArgument, "WithPollPolicy applies to poll tasks (RegisterPoll) only")
+	}
+	if kind != batchTask && (c.hasConcurrency || c.itemRetry != nil) {
+		what := "WithConcurrency"
+		if !c.hasConcurrency {
+			what = "WithItemRetry"
+		}
+		return NewError(CodeInvalidArgument, what+" applies to batch tasks (RegisterBatch) only")
+	}
+	if c.onCancel != nil && c.mode != Async {
+		return NewError(CodeInvalidArgument,
+			"WithOnCancel applies to Async tasks and branches only (the engine tells only pending async attempts)")
+	}
+	return nil
 }
 
 // WithMode sets where the body runs (default Worker). Async needs a body that calls Later, or
@@ -193,6 +220,10 @@ type taskEntry struct {
 	name string
 	// timer holds a timer task's wait (RegisterTimer).
 	timer Timer
+	// batch holds a batch task's load and item steps (RegisterBatch); run is its finish step.
+	batch *batchEntry
+	// onCancel is the WithOnCancel function of an async task or branch, or nil.
+	onCancel func(token uint64)
 }
 
 // panicMessage is the failure message of a panic in the entry's body: cano's "panic: <value>",
@@ -225,7 +256,9 @@ type TaskContext struct {
 	// stepMore asks the engine to call the body again with nextCursor (a step's More).
 	stepMore   bool
 	nextCursor []byte
-	name       string // the task's name, for cursor errors ("" for a split branch)
+	name       string         // the task's name, for cursor errors ("" for a split branch)
+	entry      *taskEntry     // the registration whose body runs (nil in a timer's wait function)
+	signal     *attemptSignal // set by Later: the pending attempt's cancel signal
 }
 
 func (c *TaskContext) ptr() *C.cano_task_ctx {
@@ -288,38 +321,59 @@ func (c *TaskContext) Token() uint64 { return uint64(C.cano_task_ctx_token(c.ptr
 // (its return values are ignored) and the returned Completion finishes the attempt, from any
 // goroutine. Errors: ErrBadState when the task is not registered with Async.
 func Later[S State](c *TaskContext) (*Completion[S], error) {
-	engine, token, err := c.later("Later")
+	engine, token, signal, err := c.later("Later")
 	if err != nil {
 		return nil, err
 	}
-	return &Completion[S]{engine: engine, token: token}, nil
+	return &Completion[S]{engine: engine, token: token, signal: signal}, nil
 }
 
-// later marks the attempt pending and returns what completes it.
-func (c *TaskContext) later(who string) (*Engine, uint64, error) {
+// later marks the attempt pending and returns what completes it: the engine, the token, and the
+// signal that tells the attempt it was abandoned.
+func (c *TaskContext) later(who string) (*Engine, uint64, *attemptSignal, error) {
+	ctx := c.ptr()
 	token := c.Token()
-	if !c.async || token == 0 {
-		return nil, 0, NewError(CodeBadState, who+" needs a task registered with cano.Async")
+	if !c.async || token == 0 || ctx == nil {
+		return nil, 0, nil, NewError(CodeBadState, who+" needs a task registered with cano.Async")
 	}
-	engine := c.Engine()
+	raw := C.cano_task_ctx_engine(ctx)
+	engine := engineOf(raw)
 	if engine == nil {
-		return nil, 0, NewError(CodeBadState, "the task's engine is not a Go engine")
+		return nil, 0, nil, NewError(CodeBadState, "the task's engine is not a Go engine")
+	}
+	var signal *attemptSignal
+	if c.pending {
+		// A second Later in the same call names the same attempt.
+		signal = c.signal
+	} else {
+		signal = trackAttempt(engine, raw, c.entry, token)
 	}
 	c.pending = true
-	return engine, token, nil
+	c.signal = signal
+	return engine, token, signal, nil
 }
 
 // Completion finishes one async attempt, exactly once. Any goroutine may call its methods, and
 // it may be copied; every copy names the same attempt.
+//
+// Cancellation: when the engine abandons the attempt while it is pending (its attempt timeout
+// fired, the run was cancelled or timed out, or the engine shut down), Done is closed and
+// Context is cancelled, so that the work started for the attempt can stop; a completion made
+// afterwards is accepted and ignored. The engine tells the attempt on its loop thread (see
+// WithOnCancel) as soon as it has finished the step that abandoned it; Done is also closed
+// when the engine shuts down with the attempt still pending. An attempt completed through
+// Complete or Fail is never told: its Done channel stays open.
 type Completion[S State] struct {
 	engine *Engine
 	token  uint64
+	signal *attemptSignal
 }
 
 // Complete finishes the attempt with next. A second completion of the same attempt returns an
 // ErrBadState error and changes nothing; after the engine shut down it returns ErrShutdown. A
 // completion of an attempt that already timed out (or whose run ended) is accepted and ignored.
 func (d *Completion[S]) Complete(next S) error {
+	d.signal.settle()
 	return d.engine.complete(d.token, true, int32(next), 0, "")
 }
 
@@ -332,11 +386,21 @@ func (d *Completion[S]) Fail(err error) error {
 	if err != nil {
 		code, message = failureOf(err, CodeTaskExecution)
 	}
+	d.signal.settle()
 	return d.engine.complete(d.token, false, 0, code, message)
 }
 
 // Token is the attempt's completion token.
 func (d *Completion[S]) Token() uint64 { return d.token }
+
+// Done is closed when the engine abandons the attempt before it was completed (see
+// Completion): select on it in the work started for the attempt. It stays open once the
+// attempt is completed through this Completion.
+func (d *Completion[S]) Done() <-chan struct{} { return d.signal.doneChan() }
+
+// Context is a context.Context cancelled when Done closes, for work that takes one (a request,
+// a query). It carries no deadline or values, and is not cancelled by Complete or Fail.
+func (d *Completion[S]) Context() context.Context { return d.signal.contextOrBackground() }
 
 // panicMessage renders a recovered panic value as cano does: "panic: <value>".
 func panicMessage(r any) string { return "panic: " + panicValue(r) }

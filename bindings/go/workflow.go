@@ -194,11 +194,13 @@ const (
 	pollTask
 	steppedTask
 	timerTask
+	batchTask
+	branchTask // a split branch (RegisterSplit), for taskConfig.check
 )
 
 func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind registration) error {
-	if cfg.poll != nil && kind != pollTask {
-		return NewError(CodeInvalidArgument, "WithPollPolicy applies to poll tasks (RegisterPoll) only")
+	if err := cfg.check(kind); err != nil {
+		return err
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -209,6 +211,7 @@ func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind r
 	if entry.name == "" {
 		entry.name = state.String()
 	}
+	entry.onCancel = cfg.onCancel
 	options, err := newTaskOptions(entry, cfg)
 	if err != nil {
 		return err
@@ -240,6 +243,20 @@ func (w *Workflow[S]) register(state S, entry *taskEntry, cfg taskConfig, kind r
 			timer.delay_ms = C.uint64_t(durationMS(t.d))
 		}
 		status = C.cano_workflow_register_timer(w.ptr, C.int32_t(state), &options, &timer, &cerr)
+	case batchTask:
+		batch := C.cano_go_batch_options_init()
+		batch.load = C.cano_task_fn(C.cano_go_batch_load_shim)
+		batch.process_item = C.cano_task_fn(C.cano_go_batch_item_shim)
+		batch.concurrency = clampU32(cfg.concurrency)
+		if r := cfg.itemRetry; r != nil {
+			batch.item_retry = r.fields.retry
+			batch.item_retry_max_retries = r.fields.retry_max_retries
+			batch.item_retry_delay_ms = r.fields.retry_delay_ms
+			batch.item_retry_multiplier = r.fields.retry_multiplier
+			batch.item_retry_max_delay_ms = r.fields.retry_max_delay_ms
+			batch.item_retry_jitter = r.fields.retry_jitter
+		}
+		status = C.cano_workflow_register_batch(w.ptr, C.int32_t(state), &options, &batch, &cerr)
 	default:
 		status = C.cano_workflow_register(w.ptr, C.int32_t(state), &options, &cerr)
 	}
@@ -262,6 +279,10 @@ func newTaskOptions(entry *taskEntry, cfg taskConfig) (C.cano_task_options, erro
 	options.run = C.cano_task_fn(C.cano_go_task_shim)
 	options.user_data = unsafe.Pointer(slot)
 	options.destroy = (*[0]byte)(C.cano_go_slot_destroy)
+	if cfg.mode == Async {
+		// Every async attempt learns of its abandonment: its completion's Done channel closes.
+		options.cancel = (*[0]byte)(C.cano_go_cancel_shim)
+	}
 	options.name = nil
 	if cfg.name != "" {
 		options.name = C.CString(cfg.name)
