@@ -59,13 +59,7 @@ struct PollFixture {
     EXPECT_EQ(cano_run_start(nullptr, engine.get(), wf.get(), kWait, &RunResult::callback, &result,
                              nullptr),
               CANO_OK);
-    while (!result.wait(std::chrono::milliseconds(2))) {
-      uint64_t deadline = 0;
-      if (cano_engine_clock_next_deadline(&deadline, engine.get(), nullptr) == CANO_OK) {
-        uint64_t now = cano_engine_clock_now(engine.get());
-        cano_engine_clock_advance(engine.get(), deadline > now ? deadline - now : 0, nullptr);
-      }
-    }
+    wait_advancing_clock(engine.get(), result);
     if (result.status != CANO_OK) *err.out() = cano_error_new(result.status, result.message.c_str());
     return result.status;
   }
@@ -192,13 +186,7 @@ TEST(Router, RoutesLikeATaskWithTheDefaultRetryPolicy) {
   RunResult result;
   ASSERT_EQ(cano_run_start(nullptr, engine.get(), raw, 0, &RunResult::callback, &result, nullptr),
             CANO_OK);
-  while (!result.wait(std::chrono::milliseconds(2))) {
-    uint64_t deadline = 0;
-    if (cano_engine_clock_next_deadline(&deadline, engine.get(), nullptr) == CANO_OK) {
-      cano_engine_clock_advance(engine.get(), deadline - cano_engine_clock_now(engine.get()),
-                                nullptr);
-    }
-  }
+  wait_advancing_clock(engine.get(), result);
   EXPECT_EQ(result.status, CANO_OK);
   EXPECT_EQ(result.final_state, 2);
   EXPECT_EQ(attempts.load(), 3);

@@ -127,4 +127,16 @@ inline uint64_t wait_for_timer(cano_engine* engine) {
   return deadline;
 }
 
+// Waits for `result`, moving a manual clock to the next pending deadline whenever the run has
+// been idle for 2 ms, so that retry delays, polls and timeouts pass at once.
+inline void wait_advancing_clock(cano_engine* engine, RunResult& result) {
+  while (!result.wait(std::chrono::milliseconds(2))) {
+    uint64_t deadline = 0;
+    if (cano_engine_clock_next_deadline(&deadline, engine, nullptr) == CANO_OK) {
+      uint64_t now = cano_engine_clock_now(engine);
+      cano_engine_clock_advance(engine, deadline > now ? deadline - now : 0, nullptr);
+    }
+  }
+}
+
 }  // namespace cano_test
