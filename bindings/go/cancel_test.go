@@ -3,6 +3,7 @@ package cano
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sort"
 	"sync"
 	"testing"
@@ -19,23 +20,19 @@ func closed(ch <-chan struct{}) bool {
 	}
 }
 
-// tokenLog records the tokens a WithOnCancel function was told.
-type tokenLog struct {
-	mu     sync.Mutex
-	tokens []uint64
+// waitClosed waits until ch is closed, and fails the test with message when it is not within
+// a few seconds.
+func waitClosed(t *testing.T, ch <-chan struct{}, message string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatal(message)
+	}
 }
 
-func (l *tokenLog) hook(token uint64) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.tokens = append(l.tokens, token)
-}
-
-func (l *tokenLog) get() []uint64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return append([]uint64(nil), l.tokens...)
-}
+// tokenLog records the tokens a WithOnCancel function was told (pass its add method).
+type tokenLog = journalOf[uint64]
 
 // checkNoPendingAttempts fails when the test leaves async attempts tracked.
 func checkNoPendingAttempts(t *testing.T) {
@@ -56,7 +53,7 @@ func TestCancelTimedOutAsyncAttempt(t *testing.T) {
 	var told tokenLog
 	completions := make(chan *Completion[Step], 2)
 	must(t, wf.RegisterAsync(Work, func(ctx *TaskContext, done *Completion[Step]) { completions <- done },
-		WithAttemptTimeout(100*time.Millisecond), WithRetry(RetryFixed(1, 0)), WithOnCancel(told.hook)))
+		WithAttemptTimeout(100*time.Millisecond), WithRetry(RetryFixed(1, 0)), WithOnCancel(told.add)))
 	must(t, wf.AddExitState(Done))
 	_, ch := startRun(t, wf, e, Work)
 	first := <-completions
@@ -71,11 +68,7 @@ func TestCancelTimedOutAsyncAttempt(t *testing.T) {
 	must(t, e.Advance(100*time.Millisecond))
 	// Attempt 1 is told; attempt 2 starts and is pending, so it is not.
 	second := <-completions
-	select {
-	case <-first.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the timed-out attempt's Done channel was never closed")
-	}
+	waitClosed(t, first.Done(), "the timed-out attempt's Done channel was never closed")
 	if !errors.Is(ctx.Err(), context.Canceled) || !errors.Is(first.Context().Err(), context.Canceled) {
 		t.Fatalf("the timed-out attempt's context: %v, %v", ctx.Err(), first.Context().Err())
 	}
@@ -129,9 +122,9 @@ func TestCancelLosingAsyncSplitBranches(t *testing.T) {
 				}
 				_ = done.Succeed()
 			}()
-		}, WithOnCancel(winnerTold.hook)),
-		AsyncBranch(pending, WithOnCancel(losersTold.hook)),
-		AsyncBranch(pending, WithOnCancel(losersTold.hook)),
+		}, WithOnCancel(winnerTold.add)),
+		AsyncBranch(pending, WithOnCancel(losersTold.add)),
+		AsyncBranch(pending, WithOnCancel(losersTold.add)),
 	}
 	out := runSplitWorkflow(t, e, branches, JoinAny())
 	if out.err != nil || out.final != Done || out.seen == nil || out.seen.Succeeded != 1 || out.seen.Cancelled != 2 {
@@ -142,11 +135,7 @@ func TestCancelLosingAsyncSplitBranches(t *testing.T) {
 	won := winner
 	mu.Unlock()
 	for i, l := range lost {
-		select {
-		case <-l.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatalf("loser %d was never told", i)
-		}
+		waitClosed(t, l.Done(), fmt.Sprintf("loser %d was never told", i))
 		if l.Context().Err() == nil {
 			t.Fatalf("loser %d: its context is not cancelled", i)
 		}
@@ -186,13 +175,13 @@ func TestCancelIsNotToldToCompletedAttempts(t *testing.T) {
 			_ = done.Complete(Process)
 		}()
 	}
-	must(t, wf.RegisterAsync(Work, body, WithOnCancel(told.hook)))
+	must(t, wf.RegisterAsync(Work, body, WithOnCancel(told.add)))
 	must(t, wf.RegisterAsync(Process, func(ctx *TaskContext, done *Completion[Step]) {
 		mu.Lock()
 		kept = append(kept, done)
 		mu.Unlock()
 		_ = done.Fail(errors.New("failed attempts are completed too"))
-	}, WithOnCancel(told.hook), WithRetry(RetryFixed(1, 0))))
+	}, WithOnCancel(told.add), WithRetry(RetryFixed(1, 0))))
 	must(t, wf.AddExitState(Done))
 	_, err := wf.Run(context.Background(), e, Work)
 	wantCode(t, err, CodeRetryExhausted, "")
@@ -264,7 +253,7 @@ func TestCancelOnShutdown(t *testing.T) {
 	var told tokenLog
 	completions := make(chan *Completion[Step], 2)
 	must(t, wf.RegisterAsync(Work, func(ctx *TaskContext, done *Completion[Step]) { completions <- done },
-		WithOnCancel(told.hook)))
+		WithOnCancel(told.add)))
 	must(t, wf.AddExitState(Done))
 	_, ch1 := startRun(t, wf, e, Work)
 	_, ch2 := startRun(t, wf, e, Work)
@@ -300,11 +289,7 @@ func TestCancelSameTokenOnTwoEngines(t *testing.T) {
 	}
 	must(t, e1.Cancel(id1))
 	wantCode(t, (<-ch1).Err, CodeCancelled, "")
-	select {
-	case <-c1.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("engine 1's attempt was never told")
-	}
+	waitClosed(t, c1.Done(), "engine 1's attempt was never told")
 	if closed(c2.Done()) {
 		t.Fatal("engine 2's attempt was told of engine 1's cancellation")
 	}
@@ -347,11 +332,7 @@ func TestWithOnCancelPanicIsReported(t *testing.T) {
 	done := <-completions
 	r := driveUntilDone(t, e, ch)
 	wantCode(t, r.Err, CodeTimeout, "")
-	select {
-	case <-done.Done(): // closed although the hook panicked
-	case <-time.After(10 * time.Second):
-		t.Fatal("never told")
-	}
+	waitClosed(t, done.Done(), "never told") // closed although the hook panicked
 	waitFor(t, "the panic to be reported", func() bool {
 		for _, m := range logged.get() {
 			if m == "cano: recovered panic: hook trouble in a WithOnCancel function" {

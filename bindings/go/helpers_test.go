@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -104,6 +105,18 @@ func wantContains(t testing.TB, s string, fragments ...string) {
 	}
 }
 
+// newStoreResources creates resources holding a new MemoryStore under "store", both closed at
+// the end of the test.
+func newStoreResources(t *testing.T) (*MemoryStore, *Resources) {
+	t.Helper()
+	store := newTestStore(t)
+	res, err := NewResources()
+	must(t, err)
+	t.Cleanup(res.Close)
+	must(t, res.Insert("store", store))
+	return store, res
+}
+
 // startRun starts a run and returns a channel with its result.
 func startRun(t testing.TB, wf *Workflow[Step], e *Engine, initial Step) (uint64, <-chan RunResult[Step]) {
 	t.Helper()
@@ -116,27 +129,48 @@ func startRun(t testing.TB, wf *Workflow[Step], e *Engine, initial Step) (uint64
 }
 
 // driveUntilDone advances a manual clock to each pending deadline until the run's result
-// arrives; settle says how long to let worker threads get to their next timer.
+// arrives.
 func driveUntilDone(t testing.TB, e *Engine, ch <-chan RunResult[Step]) RunResult[Step] {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	return driveRun(t, e, ch, false)
+}
+
+// awaitRun waits for a run's result; on an engine with a manual clock it advances the clock
+// to each pending deadline meanwhile (as driveUntilDone does). An engine on the system clock
+// refuses Advance (ErrBadState) and moves on by itself.
+func awaitRun(t testing.TB, e *Engine, ch <-chan RunResult[Step]) RunResult[Step] {
+	t.Helper()
+	return driveRun(t, e, ch, true)
+}
+
+// driveRun is driveUntilDone and awaitRun: anyClock lets Advance be refused with ErrBadState.
+func driveRun(t testing.TB, e *Engine, ch <-chan RunResult[Step], anyClock bool) RunResult[Step] {
+	t.Helper()
+	giveUp := time.Now().Add(20 * time.Second)
+	for time.Now().Before(giveUp) {
 		select {
 		case r := <-ch:
 			return r
 		case <-time.After(2 * time.Millisecond):
 		}
 		if next, err := e.NextDeadline(); err == nil {
-			now := e.Now()
-			step := time.Duration(0)
-			if next > now {
-				step = next - now
+			if err := advanceTo(e, next); err != nil && !(anyClock && errors.Is(err, ErrBadState)) {
+				t.Fatalf("Advance: %v", err)
 			}
-			must(t, e.Advance(step))
 		}
 	}
 	t.Fatalf("the run did not end")
 	return RunResult[Step]{}
+}
+
+// advanceTo advances a manual clock to deadline, or by 0 when the deadline has passed (which
+// still runs the timers that are due).
+func advanceTo(e *Engine, deadline time.Duration) error {
+	var step time.Duration
+	if now := e.Now(); deadline > now {
+		step = deadline - now
+	}
+	return e.Advance(step)
 }
 
 // waitFor polls cond until it holds or a few seconds passed.
@@ -151,23 +185,41 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// journal is a goroutine-safe list of events.
-type journal struct {
-	mu     sync.Mutex
-	events []string
+// journalOf is a goroutine-safe list of records; journal, a list of events, is the usual one.
+type journalOf[T any] struct {
+	mu      sync.Mutex
+	records []T
 }
 
-func (j *journal) add(e string) {
+type journal = journalOf[string]
+
+func (j *journalOf[T]) add(record T) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	j.events = append(j.events, e)
+	j.records = append(j.records, record)
 }
 
-func (j *journal) get() []string {
+func (j *journalOf[T]) get() []T {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]string(nil), j.events...)
+	return append([]T(nil), j.records...)
 }
+
+// concurrencyGauge measures how many calls run at once at the most: each call enters when it
+// starts and leaves when it ends.
+type concurrencyGauge struct{ running, peak atomic.Int32 }
+
+func (g *concurrencyGauge) enter() {
+	now := g.running.Add(1)
+	for {
+		seen := g.peak.Load()
+		if now <= seen || g.peak.CompareAndSwap(seen, now) {
+			return
+		}
+	}
+}
+
+func (g *concurrencyGauge) leave() { g.running.Add(-1) }
 
 func equalStrings(a, b []string) bool {
 	if len(a) != len(b) {

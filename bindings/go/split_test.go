@@ -62,31 +62,6 @@ func runSplitWorkflow(t *testing.T, e *Engine, branches []Branch, strategy JoinS
 	return out
 }
 
-// awaitRun waits for a run's result; on an engine with a manual clock it advances the clock
-// to each pending deadline meanwhile (as driveUntilDone does).
-func awaitRun(t testing.TB, e *Engine, ch <-chan RunResult[Step]) RunResult[Step] {
-	t.Helper()
-	giveUp := time.Now().Add(20 * time.Second)
-	for time.Now().Before(giveUp) {
-		select {
-		case r := <-ch:
-			return r
-		case <-time.After(2 * time.Millisecond):
-		}
-		if next, err := e.NextDeadline(); err == nil {
-			var step time.Duration
-			if now := e.Now(); next > now {
-				step = next - now
-			}
-			if err := e.Advance(step); err != nil && !errors.Is(err, ErrBadState) {
-				t.Fatalf("Advance: %v", err)
-			}
-		}
-	}
-	t.Fatalf("the run did not end")
-	return RunResult[Step]{}
-}
-
 // statuses renders a split result as "s:v0 f c ..." for compact comparisons.
 func statuses(r *SplitResult) string {
 	if r == nil {
@@ -300,19 +275,13 @@ func TestSplitBulkhead(t *testing.T) {
 	for _, limit := range []int{1, 2} {
 		t.Run(fmt.Sprint(limit), func(t *testing.T) {
 			e := newTestEngine(t, WithWorkers(4))
-			var running, peak atomic.Int32
+			var gauge concurrencyGauge
 			branches := make([]Branch, 6)
 			for i := range branches {
 				branches[i] = NewBranch(func(*TaskContext) ([]byte, error) {
-					now := running.Add(1)
-					for {
-						old := peak.Load()
-						if now <= old || peak.CompareAndSwap(old, now) {
-							break
-						}
-					}
+					gauge.enter()
 					time.Sleep(15 * time.Millisecond)
-					running.Add(-1)
+					gauge.leave()
 					return nil, nil
 				}, WithRetry(RetryNone))
 			}
@@ -321,8 +290,8 @@ func TestSplitBulkhead(t *testing.T) {
 			if r.seen.Succeeded != 6 {
 				t.Fatalf("join saw %q", statuses(r.seen))
 			}
-			if peak.Load() != int32(limit) {
-				t.Fatalf("at most %d branches ran at once, want %d", peak.Load(), limit)
+			if gauge.peak.Load() != int32(limit) {
+				t.Fatalf("at most %d branches ran at once, want %d", gauge.peak.Load(), limit)
 			}
 		})
 	}

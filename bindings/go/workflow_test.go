@@ -314,13 +314,7 @@ func TestTaskNames(t *testing.T) {
 
 func TestTaskContextAccessors(t *testing.T) {
 	e := newTestEngine(t)
-	store, err := NewMemoryStore()
-	must(t, err)
-	defer store.Close()
-	res, err := NewResources()
-	must(t, err)
-	defer res.Close()
-	must(t, res.Insert("store", store))
+	_, res := newStoreResources(t)
 	wf := newTestWorkflow(t, res)
 	type seen struct {
 		attempt        int
@@ -368,7 +362,7 @@ func TestTaskContextAccessors(t *testing.T) {
 	must(t, wf.RegisterFunc(Fetch, body(Inline), WithMode(Inline)))
 	must(t, wf.RegisterFunc(Process, body(Worker), WithMode(Worker)))
 	must(t, wf.AddExitState(Done))
-	_, err = wf.Run(context.Background(), e, Fetch)
+	_, err := wf.Run(context.Background(), e, Fetch)
 	must(t, err)
 	in, wk := got[Inline], got[Worker]
 	if in.attempt != 1 || in.state != Fetch || in.code != int32(Fetch) || !in.engineOK || !in.onLoop ||
