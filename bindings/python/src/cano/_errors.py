@@ -383,6 +383,27 @@ def check(status: int, err: ctypes.c_void_p, states: Optional[StateMapper] = Non
     return status
 
 
+def attach_exception_of_attempt(
+    error: CanoError, attempt: int, exc: BaseException, task: Optional[str] = None
+) -> None:
+    """Gives ``error`` the Python exception a body raised in attempt ``attempt``, when the
+    innermost error of its cause chain is that attempt's (and, if ``task`` is given, that task's):
+    every level gets it as ``.exception``, the innermost also as ``__cause__``. Otherwise the
+    exception belongs to another failure and ``error`` is left as it is."""
+    innermost = error
+    while innermost.cause is not None:
+        innermost = innermost.cause
+    if innermost.attempt != attempt:
+        return
+    if task is not None and innermost.task != task:
+        return
+    level: Optional[CanoError] = error
+    while level is not None:
+        level.exception = exc
+        level = level.cause
+    innermost.__cause__ = exc
+
+
 def describe_exception(exc: BaseException) -> str:
     """The text a Python exception contributes to a task failure: ``"ExcType: message"``."""
     text = str(exc)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator, Optional
 
 from . import _callbacks, _errors
 from . import _capi as C
-from .task import attach_exception, forget_exception
+from ._task_failures import attach_exception, forget_exception
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._states import StateSpace

@@ -52,7 +52,7 @@ import enum
 import json
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, Optional, Sequence, Tuple, Union, overload
+from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple, Union, overload
 
 from . import _errors
 from . import _capi as C
@@ -374,16 +374,7 @@ def _attach(error: _errors.CanoError, engine: int, run_id: int, state: int, inde
     if entry is None:
         return
     attempt, exc = entry
-    innermost = error
-    while innermost.cause is not None:
-        innermost = innermost.cause
-    if innermost.attempt != attempt:
-        return
-    level: Optional[_errors.CanoError] = error
-    while level is not None:
-        level.exception = exc
-        level = level.cause
-    innermost.__cause__ = exc
+    _errors.attach_exception_of_attempt(error, attempt, exc)
 
 
 def read_split_result(
