@@ -50,9 +50,9 @@ CANO_API cano_status cano_workflow_register_batch(cano_workflow* workflow, int32
 
 CANO_API cano_status cano_task_ctx_batch_add(cano_task_ctx* ctx, const void* data, size_t len) {
   if (ctx == nullptr || (data == nullptr && len > 0)) return CANO_E_INVALID_ARGUMENT;
-  if (ctx->batch_step != BatchStep::kLoad) return CANO_E_BAD_STATE;
+  if (ctx->batch_step != BatchStep::kLoad || !ctx->batch) return CANO_E_BAD_STATE;
   try {
-    ctx->batch_loaded.emplace_back(static_cast<const char*>(data), len);
+    ctx->batch->loaded.emplace_back(static_cast<const char*>(data), len);
   } catch (...) {
     return CANO_E_NO_MEMORY;
   }
@@ -64,17 +64,19 @@ CANO_API int cano_task_ctx_batch_item(const cano_task_ctx* ctx, size_t* index, c
   if (index != nullptr) *index = 0;
   if (data != nullptr) *data = nullptr;
   if (len != nullptr) *len = 0;
-  if (ctx == nullptr || ctx->batch_step != BatchStep::kItem || !ctx->batch_items) return 0;
-  const std::string& item = (*ctx->batch_items)[ctx->batch_index];
-  if (index != nullptr) *index = ctx->batch_index;
+  if (ctx == nullptr || ctx->batch_step != BatchStep::kItem || !ctx->batch || !ctx->batch->items) {
+    return 0;
+  }
+  const std::string& item = (*ctx->batch->items)[ctx->batch->index];
+  if (index != nullptr) *index = ctx->batch->index;
   if (data != nullptr) *data = item.data();
   if (len != nullptr) *len = item.size();
   return 1;
 }
 
 CANO_API const cano_split_result* cano_task_ctx_batch_results(const cano_task_ctx* ctx) {
-  if (ctx == nullptr || ctx->batch_step != BatchStep::kFinish) return nullptr;
-  return ctx->batch_results.get();
+  if (ctx == nullptr || ctx->batch_step != BatchStep::kFinish || !ctx->batch) return nullptr;
+  return ctx->batch->results.get();
 }
 
 }  // extern "C"

@@ -47,9 +47,9 @@ WorkerLane::WorkerLane(cano_engine* engine, cano_workflow* workflow,
   ctx->task = shared->item;
   ctx->state = shared->state;
   ctx->attempt = 1;
-  ctx->body = shared->item->options.run;
   ctx->batch_step = cano_task_ctx::BatchStep::kItem;
-  ctx->batch_items = shared->items;
+  ctx->batch = std::make_unique<BatchCtx>();
+  ctx->batch->items = shared->items;
 }
 
 WorkerLane::~WorkerLane() { release_ctx(ctx); }
@@ -78,8 +78,8 @@ void WorkerLane::run_items() {
       return;
     }
     ctx->reset_result();
-    ctx->batch_index = index;
-    cano_status status = ctx->body(ctx, item.options.user_data);
+    ctx->batch->index = index;
+    cano_status status = item.options.run(ctx, item.options.user_data);
     cano_split_result::Branch& out = batch.results->branches[index];
     if (status == CANO_OK) {
       ++succeeded;

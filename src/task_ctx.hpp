@@ -23,6 +23,16 @@ struct cano_split_result;
 namespace cano::detail {
 class TaskExecution;
 struct TaskDef;
+
+// What a batch step's call reads and writes: the items a load adds, the item a process_item call
+// reads (shared, because a worker may still read it after its batch was abandoned), and the
+// items' outcomes for the finish step. Kept out of line so that other tasks' contexts stay small.
+struct BatchCtx {
+  std::vector<std::string> loaded;
+  std::shared_ptr<const std::vector<std::string>> items;
+  size_t index = 0;
+  std::shared_ptr<const cano_split_result> results;
+};
 }  // namespace cano::detail
 
 struct cano_task_ctx {
@@ -36,8 +46,6 @@ struct cano_task_ctx {
   int32_t state = 0;
   uint32_t attempt = 0;
   std::atomic<bool> cancelled{false};
-  // The callback this attempt calls: the task's run, or a batch task's load or process_item.
-  cano_task_fn body = nullptr;
 
   // The result. Written by the body's thread, read by the loop after a happens-before edge (the
   // mailbox lock, or the body returning on the loop thread).
@@ -61,15 +69,11 @@ struct cano_task_ctx {
   std::string value;
   // The outcome of the split the run just left, for its join state's task.
   std::shared_ptr<const cano_split_result> split_result;
-  // Batch tasks: which step this call is, the items a load adds, the item a process_item call
-  // reads (shared, because a worker may still read it after its batch was abandoned), and the
-  // items' outcomes for the finish step.
+  // Batch tasks: which step this call is (its callback: load, process_item or the finish run),
+  // and that step's data, allocated the first time this context serves a batch step.
   enum class BatchStep : uint8_t { kNone, kLoad, kItem, kFinish };
   BatchStep batch_step = BatchStep::kNone;
-  std::vector<std::string> batch_loaded;
-  std::shared_ptr<const std::vector<std::string>> batch_items;
-  size_t batch_index = 0;
-  std::shared_ptr<const cano_split_result> batch_results;
+  std::unique_ptr<cano::detail::BatchCtx> batch;
 
   // Loop thread only.
   // The execution this attempt reports to; nullptr once it abandoned the attempt.
@@ -89,7 +93,6 @@ struct cano_task_ctx {
     poll_delay_ms = 0;
     next_cursor.clear();
     wait_kind = 0;
-    batch_loaded.clear();
   }
 };
 

@@ -8,7 +8,23 @@
 
 namespace cano::detail {
 
+// A batch task's execution: the item lanes and the items' outcomes for the finish step. An item
+// lane's execution: the items and the index of the one it runs.
+struct TaskExecution::BatchState {
+  std::unique_ptr<BatchExecution> runner;
+  std::shared_ptr<const std::vector<std::string>> items;
+  size_t index = 0;
+  std::shared_ptr<const cano_split_result> results;
+};
+
 namespace {
+// The callback a body call makes: a batch's load step, or the task's run (which is the finish
+// step of a batch and process_item for a batch's item task).
+cano_task_fn body_of(const cano_task_ctx& ctx) {
+  return ctx.batch_step == cano_task_ctx::BatchStep::kLoad ? ctx.task->batch->load
+                                                           : ctx.task->options.run;
+}
+
 // Steps a stepped body may take back to back before the loop gets to do other work.
 constexpr uint32_t kStepBudget = 1024;
 }  // namespace
@@ -44,7 +60,8 @@ bool TaskExecution::start(const TaskDef* task, int32_t state,
   split_result_ = std::move(split_result);
   fatal_ = false;
   // A lane of a batch runs items; any other execution starts outside every batch step.
-  batch_step_ = batch_items_ ? cano_task_ctx::BatchStep::kItem : cano_task_ctx::BatchStep::kNone;
+  batch_step_ = batch_state_ && batch_state_->items ? cano_task_ctx::BatchStep::kItem
+                                                    : cano_task_ctx::BatchStep::kNone;
   status_ = Status::kRunning;
   return run_attempts() == Next::kDone;
 }
@@ -52,8 +69,17 @@ bool TaskExecution::start(const TaskDef* task, int32_t state,
 void TaskExecution::set_batch_item(std::shared_ptr<const std::vector<std::string>> items,
                                    size_t index) {
   batch_step_ = cano_task_ctx::BatchStep::kItem;
-  batch_items_ = std::move(items);
-  batch_index_ = index;
+  batch_state().items = std::move(items);
+  batch_state_->index = index;
+}
+
+TaskExecution::BatchState& TaskExecution::batch_state() {
+  if (!batch_state_) batch_state_ = std::make_unique<BatchState>();
+  return *batch_state_;
+}
+
+void TaskExecution::drop_batch_results() {
+  if (batch_state_) batch_state_->results.reset();
 }
 
 void TaskExecution::abandon() {
@@ -87,7 +113,7 @@ TaskExecution::Next TaskExecution::run_attempts() {
     // A batch attempt runs load, the items and finish again.
     if (task_->batch) {
       batch_step_ = cano_task_ctx::BatchStep::kLoad;
-      batch_results_.reset();
+      drop_batch_results();
     }
     // One deadline per attempt: for a poll task it bounds the whole wait, across its calls.
     if (task_->options.attempt_timeout_ms > 0) {
@@ -141,7 +167,7 @@ TaskExecution::Next TaskExecution::invoke() {
   }
   // The status stays in a local until the token is withdrawn: once the body has seen its
   // token, a completion on another thread may be writing the context's result fields.
-  cano_status status = ctx->body(ctx, options.user_data);
+  cano_status status = body_of(*ctx)(ctx, options.user_data);
   if (options.mode == CANO_TASK_ASYNC) {
     cano_task_ctx* claimed = status == CANO_PENDING ? nullptr : engine_->claim_token(ctx->token);
     if (claimed == nullptr) {
@@ -165,22 +191,37 @@ void TaskExecution::prepare_ctx(cano_task_ctx& ctx) {
   ctx.attempt = attempt_;
   ctx.cancelled.store(false, std::memory_order_relaxed);
   ctx.split_result = split_result_;
-  ctx.body =
-      batch_step_ == cano_task_ctx::BatchStep::kLoad ? task_->batch->load : task_->options.run;
   ctx.batch_step = batch_step_;
-  if (batch_step_ == cano_task_ctx::BatchStep::kItem) {
-    if (ctx.batch_items != batch_items_) ctx.batch_items = batch_items_;
-    ctx.batch_index = batch_index_;
-  } else if (batch_step_ == cano_task_ctx::BatchStep::kFinish) {
-    ctx.batch_results = batch_results_;
-  } else if (ctx.batch_results) {
-    ctx.batch_results.reset();  // do not keep a finished batch's outcomes alive
-  }
+  // Out of line: a plain task's transition pays two compares for batches.
+  if (batch_step_ != cano_task_ctx::BatchStep::kNone || ctx.batch) prepare_batch_ctx(ctx);
   ctx.has_cursor = has_cursor_;
   if (has_cursor_) {
     ctx.cursor = cursor_;
   } else {
     ctx.cursor.clear();
+  }
+}
+
+void TaskExecution::prepare_batch_ctx(cano_task_ctx& ctx) {
+  if (batch_step_ == cano_task_ctx::BatchStep::kNone) {
+    ctx.batch->results.reset();  // do not keep a finished batch's outcomes alive
+    return;
+  }
+  if (!ctx.batch) ctx.batch = std::make_unique<BatchCtx>();
+  BatchCtx& batch = *ctx.batch;
+  switch (batch_step_) {
+    case cano_task_ctx::BatchStep::kLoad:
+      batch.loaded.clear();
+      break;
+    case cano_task_ctx::BatchStep::kItem:
+      if (batch.items != batch_state_->items) batch.items = batch_state_->items;
+      batch.index = batch_state_->index;
+      break;
+    case cano_task_ctx::BatchStep::kFinish:
+      batch.results = batch_state_->results;
+      break;
+    case cano_task_ctx::BatchStep::kNone:
+      break;
   }
 }
 
@@ -212,7 +253,7 @@ void TaskExecution::run_worker_body(void* arg) {
   if (ctx->cancelled.load(std::memory_order_acquire)) {
     ctx->body_status = CANO_E_CANCELLED;
   } else {
-    ctx->body_status = ctx->body(ctx, options.user_data);
+    ctx->body_status = body_of(*ctx)(ctx, options.user_data);
   }
   ctx->engine->post(&TaskExecution::on_worker_done, ctx);
 }
@@ -268,7 +309,7 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
     return Next::kInvokeAgain;
   }
   if (status == CANO_OK && batch_step_ == cano_task_ctx::BatchStep::kLoad) {
-    return start_items(std::move(ctx.batch_loaded));
+    return start_items(std::move(ctx.batch->loaded));
   }
   if (status == CANO_OK) {
     engine_->cancel(attempt_timer_);
@@ -278,7 +319,7 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
       value_ = std::move(ctx.value);
       status_ = Status::kSucceeded;
       split_result_.reset();
-      batch_results_.reset();
+      drop_batch_results();
       return Next::kDone;
     }
     return attempt_failed(task_error(
@@ -336,15 +377,18 @@ TaskExecution::Next TaskExecution::fail_fatally(Error error) {
   status_ = Status::kFailed;
   fatal_ = true;
   split_result_.reset();
-  batch_results_.reset();
+  drop_batch_results();
   error_ = std::move(error);
   return Next::kDone;
 }
 
 TaskExecution::Next TaskExecution::start_items(std::vector<std::string> items) {
-  if (!batch_) batch_ = std::make_unique<BatchExecution>(engine_, workflow_, run_id_, this);
+  BatchState& state = batch_state();
+  if (!state.runner)
+    state.runner = std::make_unique<BatchExecution>(engine_, workflow_, run_id_, this);
   batch_step_ = cano_task_ctx::BatchStep::kItem;
-  if (!batch_->start(&task_->batch->item, state_, task_->batch->concurrency, std::move(items))) {
+  if (!state.runner->start(&task_->batch->item, state_, task_->batch->concurrency,
+                           std::move(items))) {
     return Next::kWait;
   }
   return after_items();
@@ -352,8 +396,9 @@ TaskExecution::Next TaskExecution::start_items(std::vector<std::string> items) {
 
 TaskExecution::Next TaskExecution::after_items() {
   // An item that failed fatally is cano's panic in process_item: it fails the whole task.
-  if (batch_->fatal_error()) return fail_fatally(std::move(*batch_->fatal_error()));
-  batch_results_ = batch_->results();
+  BatchExecution& runner = *batch_state_->runner;
+  if (runner.fatal_error()) return fail_fatally(std::move(*runner.fatal_error()));
+  batch_state_->results = runner.results();
   batch_step_ = cano_task_ctx::BatchStep::kFinish;
   return Next::kInvokeAgain;
 }
@@ -367,7 +412,7 @@ TaskExecution::Next TaskExecution::attempt_failed(Error error) {
   if (attempt_ >= max_attempts) {
     status_ = Status::kFailed;
     split_result_.reset();
-    batch_results_.reset();
+    drop_batch_results();
     if (max_attempts <= 1 || task_->raw_retry_error) {
       error_ = std::move(error);
     } else {
@@ -389,7 +434,7 @@ TaskExecution::Next TaskExecution::attempt_failed(Error error) {
 
 void TaskExecution::abandon_attempt() {
   engine_->cancel(attempt_timer_);
-  if (batch_) batch_->abandon();
+  if (batch_state_ && batch_state_->runner) batch_state_->runner->abandon();
   if (in_flight_ == nullptr) return;
   in_flight_->cancelled.store(true, std::memory_order_release);
   in_flight_->execution = nullptr;

@@ -90,6 +90,7 @@ class TaskExecution {
   // Calls the body once for the current attempt.
   Next invoke();
   void prepare_ctx(cano_task_ctx& ctx);
+  void prepare_batch_ctx(cano_task_ctx& ctx);
   cano_task_ctx* new_heap_ctx();
   void dispatch_worker();
   void attempt_done(cano_task_ctx* ctx);
@@ -125,13 +126,13 @@ class TaskExecution {
   std::string value_;
   std::shared_ptr<const cano_split_result> split_result_;
   bool fatal_ = false;
-  // Batch tasks: the step the next body call makes, the item lanes, the item a lane runs and
-  // the items' outcomes for the finish step.
+  // Batch tasks: the step the next body call makes, and the rest of the batch's state (allocated
+  // by the first batch step, so that other tasks' executions stay small).
+  struct BatchState;
   cano_task_ctx::BatchStep batch_step_ = cano_task_ctx::BatchStep::kNone;
-  std::unique_ptr<BatchExecution> batch_;
-  std::shared_ptr<const std::vector<std::string>> batch_items_;
-  size_t batch_index_ = 0;
-  std::shared_ptr<const cano_split_result> batch_results_;
+  std::unique_ptr<BatchState> batch_state_;
+  BatchState& batch_state();
+  void drop_batch_results();
 
   cano_task_ctx* in_flight_ = nullptr;  // worker/async attempt, retained
   cano_task_ctx inline_ctx_;
