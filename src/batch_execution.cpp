@@ -37,7 +37,8 @@ bool BatchExecution::start(const TaskDef* item, int32_t state, uint32_t concurre
   ended_items_ = 0;
   active_lanes_ = concurrency < count ? concurrency : count;
   running_ = true;
-  if (item->options.mode == CANO_TASK_WORKER && item->max_attempts == 1 && count > 0) {
+  if (item->max_attempts == 1 && count > 0) {
+    if (item->options.mode == CANO_TASK_INLINE) return run_inline_items();
     start_worker_lanes(active_lanes_);
     return false;
   }
@@ -122,14 +123,32 @@ void BatchExecution::lane_finished(Lane& lane) {
 
 namespace cano::detail {
 
+std::shared_ptr<WorkerLaneShared> BatchExecution::lane_shared() const {
+  auto shared = std::make_shared<WorkerLaneShared>();
+  shared->items = items_;
+  shared->results = results_;
+  shared->item = item_;
+  shared->state = state_;
+  shared->state_name = workflow_->label(state_);
+  shared->run_id = run_id_;
+  return shared;
+}
+
+bool BatchExecution::run_inline_items() {
+  // Inline items run one after another on the loop whatever the concurrency, as they would on
+  // the general path (each finishes before the next starts).
+  WorkerLane lane(engine_, workflow_, lane_shared(), this);
+  lane.run_all();
+  results_->succeeded += lane.succeeded;
+  results_->failed += lane.failed;
+  ended_items_ += lane.succeeded + lane.failed;
+  if (lane.fatal) fatal_error_ = std::move(lane.fatal);
+  running_ = false;
+  return true;
+}
+
 void BatchExecution::start_worker_lanes(size_t lanes) {
-  worker_shared_ = std::make_shared<WorkerLaneShared>();
-  worker_shared_->items = items_;
-  worker_shared_->results = results_;
-  worker_shared_->item = item_;
-  worker_shared_->state = state_;
-  worker_shared_->state_name = workflow_->label(state_);
-  worker_shared_->run_id = run_id_;
+  worker_shared_ = lane_shared();
   worker_lanes_.reserve(lanes);
   for (size_t i = 0; i < lanes; ++i) {
     auto* lane = new WorkerLane(engine_, workflow_, worker_shared_, this);

@@ -73,7 +73,10 @@ class BatchExecution {
   // Records the item `lane` just finished; false when it failed fatally.
   bool record(Lane& lane);
   void lane_finished(Lane& lane);
-  // The worker fast path: one back-to-back job per slot.
+  // The fast paths for items with one attempt: inline items back to back on the loop, worker
+  // items in one back-to-back job per slot.
+  std::shared_ptr<WorkerLaneShared> lane_shared() const;
+  bool run_inline_items();
   void start_worker_lanes(size_t lanes);
   void drop_worker_lanes();
 

@@ -62,11 +62,13 @@ void WorkerLane::submit() {
 
 void WorkerLane::run(void* arg) {
   auto* lane = static_cast<WorkerLane*>(arg);
-  lane->run_items();
+  lane->run_items(/*budgeted=*/true);
   lane->engine_->post(&WorkerLane::on_report, lane);
 }
 
-void WorkerLane::run_items() {
+void WorkerLane::run_all() { run_items(/*budgeted=*/false); }
+
+void WorkerLane::run_items(bool budgeted) {
   WorkerLaneShared& batch = *shared;
   const size_t count = batch.items->size();
   const TaskDef& item = *batch.item;
@@ -101,7 +103,7 @@ void WorkerLane::run_items() {
       out.status = CANO_BRANCH_FAILED;
       out.error.reset(to_handle(std::move(error)));
     }
-    if (std::chrono::steady_clock::now() >= until) return;
+    if (budgeted && std::chrono::steady_clock::now() >= until) return;
   }
 }
 

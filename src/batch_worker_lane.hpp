@@ -1,8 +1,9 @@
-// The fast path of a batch whose items run on workers with one attempt each (cano's default
-// item_retry, RetryMode::None): each concurrency slot is one worker job that takes items from a
-// shared cursor and runs them back to back, reporting to the loop every kLaneBudget, instead of
-// one loop-to-worker round trip per item. Items that may be retried take the general path
-// (a TaskExecution per slot), because their retry delays live on loop timers.
+// The fast path of a batch whose items have one attempt each (cano's default item_retry,
+// RetryMode::None): each concurrency slot of worker items is one worker job that takes items
+// from a shared cursor and runs them back to back, reporting to the loop every kLaneBudget,
+// instead of one loop-to-worker round trip per item; inline items run back to back on the loop
+// in one lane. Items that may be retried take the general path (a TaskExecution per slot),
+// because their retry delays live on loop timers.
 //
 // A lane outlives an abandoned batch until its worker job returns: it holds the workflow (and so
 // the item task and its user data) through its context, and shares the items and results.
@@ -45,6 +46,9 @@ struct WorkerLane {
 
   // Queues the lane's next job on the workers.
   void submit();
+  // Runs items until the shared cursor runs out or one fails fatally, on the calling thread
+  // (inline items, on the loop).
+  void run_all();
 
   std::shared_ptr<WorkerLaneShared> shared;
   cano_task_ctx* ctx;  // reused for every item the lane runs; retains the workflow
@@ -59,7 +63,9 @@ struct WorkerLane {
  private:
   static void run(void* arg);
   static void on_report(void* arg);
-  void run_items();
+  // Runs items until the cursor runs out, one fails fatally, or (when `budgeted`) the job's
+  // time budget is spent.
+  void run_items(bool budgeted);
   cano_engine* engine_;
 };
 
