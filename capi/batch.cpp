@@ -25,7 +25,10 @@ CANO_API cano_status cano_workflow_register_batch(cano_workflow* workflow, int32
     };
     if (batch == nullptr) {
       release_user_data();
-      fail(CANO_E_INVALID_ARGUMENT, "batch must not be NULL");
+      std::string state_label =
+          workflow != nullptr ? workflow->label(state) : std::to_string(state);
+      fail(CANO_E_INVALID_ARGUMENT, "register_batch: the batch task for state \"" + state_label +
+                                        "\" has no batch options (batch is NULL)");
     }
     cano_batch_options batch_copy{};
     try {

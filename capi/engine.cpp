@@ -87,6 +87,11 @@ CANO_API cano_status cano_engine_clock_advance(cano_engine* engine, uint64_t ms,
       fail(CANO_E_BAD_STATE,
            "cano_engine_clock_advance needs an engine created with CANO_CLOCK_MANUAL");
     }
+    if (engine->on_loop_thread()) {
+      fail(CANO_E_WRONG_THREAD,
+           "cano_engine_clock_advance called on the engine's loop thread (inside a task body or "
+           "callback), where the timers it fires would run inside the caller");
+    }
     ClockCall call{engine, ms, 0, false};
     bool ran = engine->call_on_loop(
         [](void* p) {

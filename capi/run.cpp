@@ -4,6 +4,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -133,6 +134,30 @@ CANO_API cano_status cano_run_wait(int32_t* out, cano_engine* engine, cano_workf
 CANO_API cano_status cano_run_cancel(cano_engine* engine, uint64_t run_id, cano_error** err) {
   return guard(err, [&] {
     require(engine, "engine");
+    if (engine->on_loop_thread()) {
+      // Called from a body or callback on the loop: aborting here would end (and free) the run
+      // while the caller is still inside one of its steps. The run is looked up now and aborted
+      // once the caller has returned to the loop.
+      Run* run = engine->find_run(run_id);
+      if (run == nullptr || engine->stopping()) {
+        fail(CANO_E_NOT_FOUND, "run " + std::to_string(run_id) + " is not in flight");
+      }
+      run->request_cancel();
+      auto* deferred = new CancelCall{engine, run_id, false};
+      bool posted = engine->post(
+          [](void* p) {
+            std::unique_ptr<CancelCall> c(static_cast<CancelCall*>(p));
+            Run* run = c->engine->find_run(c->id);
+            if (run == nullptr || c->engine->stopping()) return;
+            run->abort(CANO_E_CANCELLED, "run " + std::to_string(c->id) + " was cancelled");
+          },
+          deferred);
+      if (!posted) {
+        delete deferred;
+        fail(CANO_E_SHUTDOWN, "the engine is shut down");
+      }
+      return CANO_OK;
+    }
     CancelCall call{engine, run_id, false};
     bool ran = engine->call_on_loop(
         [](void* p) {

@@ -1,5 +1,6 @@
 #include "src/batch_execution.hpp"
 
+#include <algorithm>
 #include <utility>
 
 #include "src/batch_worker_lane.hpp"
@@ -33,6 +34,7 @@ bool BatchExecution::start(const TaskDef* item, int32_t state, uint32_t concurre
   results_ = std::make_shared<cano_split_result>();
   results_->branches.resize(count);
   fatal_error_.reset();
+  stopped_ = false;
   next_item_ = 0;
   ended_items_ = 0;
   active_lanes_ = concurrency < count ? concurrency : count;
@@ -63,9 +65,20 @@ void BatchExecution::abandon() {
   }
 }
 
+void BatchExecution::stop() {
+  stopped_ = true;
+  if (worker_shared_) worker_shared_->cancelled.store(true, std::memory_order_relaxed);
+}
+
+void BatchExecution::release() {
+  items_.reset();
+  results_.reset();
+  for (auto& lane : lanes_) lane->execution.clear_batch_item();
+}
+
 bool BatchExecution::pump() {
   const size_t count = items_->size();
-  while (next_item_ < count && !idle_.empty()) {
+  while (!stopped_ && next_item_ < count && !idle_.empty()) {
     Lane& lane = *lanes_[idle_.back()];
     idle_.pop_back();
     lane.item = next_item_++;
@@ -75,7 +88,7 @@ bool BatchExecution::pump() {
       return true;
     }
   }
-  if (ended_items_ == count) {
+  if (ended_items_ == count && !stopped_) {
     running_ = false;
     return true;
   }
@@ -137,8 +150,12 @@ std::shared_ptr<WorkerLaneShared> BatchExecution::lane_shared() const {
 bool BatchExecution::run_inline_items() {
   // Inline items run one after another on the loop whatever the concurrency, as they would on
   // the general path (each finishes before the next starts).
-  WorkerLane lane(engine_, workflow_, lane_shared(), this);
+  // Shared through worker_shared_ while it runs, so that stop() reaches it.
+  worker_shared_ = lane_shared();
+  WorkerLane lane(engine_, workflow_, worker_shared_, this);
   lane.run_all();
+  worker_shared_.reset();
+  if (stopped_) return false;
   results_->succeeded += lane.succeeded;
   results_->failed += lane.failed;
   ended_items_ += lane.succeeded + lane.failed;
@@ -170,6 +187,11 @@ void BatchExecution::drop_worker_lanes() {
 }
 
 void BatchExecution::worker_lane_reported(WorkerLane& lane) {
+  if (stopped_) {
+    worker_lanes_.erase(std::find(worker_lanes_.begin(), worker_lanes_.end(), &lane));
+    delete &lane;
+    return;
+  }
   results_->succeeded += lane.succeeded;
   results_->failed += lane.failed;
   ended_items_ += lane.succeeded + lane.failed;

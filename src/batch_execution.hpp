@@ -46,6 +46,12 @@ class BatchExecution {
              std::vector<std::string> items);
   // Stops every item in flight; the parent is not called back.
   void abandon();
+  // The run was cancelled from the loop thread (perhaps by one of these items): start no more
+  // items and never call the parent back; the run's abort follows. Loop thread.
+  void stop();
+  // Drops the items and outcomes once the parent has taken results() (and the lanes' references
+  // to them), so that a finished batch keeps no memory while its run goes on.
+  void release();
 
   // The error of an item that failed fatally (cano's panic in process_item), which fails the
   // whole attempt; nullopt when every item ended normally.
@@ -97,6 +103,7 @@ class BatchExecution {
   size_t next_item_ = 0;
   size_t ended_items_ = 0;
   bool running_ = false;
+  bool stopped_ = false;
 };
 
 }  // namespace cano::detail

@@ -99,6 +99,11 @@ void Run::add_state_context(Error& error) const {
 void Run::advance() {
   int budget = kInlineBudget;
   while (phase_ == Phase::kRunning) {
+    if (cancel_requested_) {
+      // A body of this run cancelled it: its result is discarded, here, outside every body.
+      abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled");
+      return;
+    }
     const StateInfo* state = workflow_->lookup(current_);
     // The exit check comes before the handler lookup: a task on an exit state never runs.
     if (state != nullptr && state->exit) {
@@ -130,6 +135,10 @@ void Run::advance() {
 }
 
 bool Run::take_outcome() {
+  if (cancel_requested_) {
+    abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled");
+    return false;
+  }
   if (execution_.status() == TaskExecution::Status::kSucceeded) {
     current_ = execution_.next_state();
     return true;
@@ -145,6 +154,10 @@ void Run::execution_finished(TaskExecution& /*execution*/) {
 }
 
 bool Run::take_split_outcome() {
+  if (cancel_requested_) {
+    abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled");
+    return false;
+  }
   if (split_->succeeded()) {
     last_split_ = split_->result();
     current_ = workflow_->lookup(current_)->split->join_state;

@@ -35,6 +35,13 @@ struct Run final : TaskExecution::Owner, SplitExecution::Owner {
   void begin();
   // Ends the run with `status` (CANO_E_CANCELLED or CANO_E_SHUTDOWN) wherever it is.
   void abort(cano_status status, const std::string& message);
+  // A cancel made on the loop thread, perhaps inside one of this run's own bodies, where ending
+  // the run (and freeing it) would pull it from under the caller: the run stops at its next
+  // transition, or when the mailbox message the caller also posted arrives, whichever is first.
+  void request_cancel() {
+    cancel_requested_ = true;
+    execution_.request_stop();
+  }
 
   // Called by ResourceLifecycle.
   void resources_ready();
@@ -75,6 +82,7 @@ struct Run final : TaskExecution::Owner, SplitExecution::Owner {
   // The outcome of the split the run just left, for its join state's task.
   std::shared_ptr<const cano_split_result> last_split_;
   bool resources_held_ = false;
+  bool cancel_requested_ = false;
   std::optional<Error> aborted_;  // a cancel that arrived while the resources were being set up
 
   Timer workflow_timer_;

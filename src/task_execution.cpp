@@ -73,6 +73,16 @@ void TaskExecution::set_batch_item(std::shared_ptr<const std::vector<std::string
   batch_state_->index = index;
 }
 
+void TaskExecution::request_stop() {
+  if (in_flight_ != nullptr) in_flight_->cancelled.store(true, std::memory_order_release);
+  if (batch_state_ && batch_state_->runner) batch_state_->runner->stop();
+}
+
+void TaskExecution::clear_batch_item() {
+  if (batch_state_) batch_state_->items.reset();
+  if (inline_ctx_.batch) inline_ctx_.batch->items.reset();
+}
+
 TaskExecution::BatchState& TaskExecution::batch_state() {
   if (!batch_state_) batch_state_ = std::make_unique<BatchState>();
   return *batch_state_;
@@ -80,6 +90,8 @@ TaskExecution::BatchState& TaskExecution::batch_state() {
 
 void TaskExecution::drop_batch_results() {
   if (batch_state_) batch_state_->results.reset();
+  // The inline context keeps what its last call read until its next call, which may be long.
+  if (inline_ctx_.batch) inline_ctx_.batch->results.reset();
 }
 
 void TaskExecution::abandon() {
@@ -329,6 +341,11 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
   if (status == CANO_STEP_MORE && batch_step_ == cano_task_ctx::BatchStep::kItem) {
     return attempt_failed(task_error(CANO_E_TASK_EXECUTION, item_failure_message(ctx, status)));
   }
+  if (status == CANO_STEP_MORE && batch_step_ == cano_task_ctx::BatchStep::kLoad) {
+    // A load is one call; going round again would silently drop the items it added.
+    return attempt_failed(task_error(
+        CANO_E_TASK_EXECUTION, "a batch load returned CANO_STEP_MORE, but load is not stepped"));
+  }
   if (status == CANO_STEP_MORE) {
     cursor_ = std::move(ctx.next_cursor);
     has_cursor_ = true;
@@ -397,8 +414,11 @@ TaskExecution::Next TaskExecution::start_items(std::vector<std::string> items) {
 TaskExecution::Next TaskExecution::after_items() {
   // An item that failed fatally is cano's panic in process_item: it fails the whole task.
   BatchExecution& runner = *batch_state_->runner;
-  if (runner.fatal_error()) return fail_fatally(std::move(*runner.fatal_error()));
+  std::optional<Error> fatal = std::move(runner.fatal_error());
   batch_state_->results = runner.results();
+  // The items and outcomes live on in the finish step's results only, not in the lanes.
+  runner.release();
+  if (fatal) return fail_fatally(std::move(*fatal));
   batch_step_ = cano_task_ctx::BatchStep::kFinish;
   return Next::kInvokeAgain;
 }

@@ -58,6 +58,11 @@ class TaskExecution {
   void set_batch_item(std::shared_ptr<const std::vector<std::string>> items, size_t index);
   // Called by this execution's batch once its items have ended (see BatchExecution).
   void batch_finished();
+  // The run was cancelled from the loop thread: tells a worker attempt in flight (its cancelled
+  // flag) and stops a batch from starting more items; the run's abort follows.
+  void request_stop();
+  // Forgets the item set by set_batch_item (a lane whose batch ended keeps nothing alive).
+  void clear_batch_item();
 
   Status status() const { return status_; }
   int32_t next_state() const { return next_; }

@@ -85,8 +85,9 @@ CANO_API uint64_t cano_engine_clock_now(const cano_engine *engine);
 /* Moves a manual clock forward by `ms`, firing the timers that fall due in deadline order; the
  * clock reads each timer's deadline while it fires, so a chain of retries that fits in `ms`
  * completes within one call (as far as the tasks involved run on the loop). Blocks until those
- * timers have fired. Any thread. Errors: CANO_E_BAD_STATE (the engine has a real clock),
- * CANO_E_SHUTDOWN. Since 0.1.0. */
+ * timers have fired. Any thread but the engine's loop thread. Errors: CANO_E_BAD_STATE (the
+ * engine has a real clock), CANO_E_WRONG_THREAD (called on the loop thread, from an inline or
+ * async body or a callback), CANO_E_SHUTDOWN. Since 0.1.0. */
 CANO_API cano_status cano_engine_clock_advance(cano_engine *engine, uint64_t ms,
                                                cano_error **err);
 

@@ -50,9 +50,13 @@ CANO_API cano_status cano_run_wait(int32_t *out, cano_engine *engine, cano_workf
                                    int32_t initial, cano_error **err);
 
 /* Cancels run `run_id`: its in-flight attempt is abandoned (cancelled flag set, late result
- * discarded), its resources are released, and it ends with CANO_E_CANCELLED. Any thread.
- * Errors: CANO_E_NOT_FOUND (no such run in flight; it may already have ended),
- * CANO_E_SHUTDOWN. Since 0.1.0. */
+ * discarded), its resources are released, and it ends with CANO_E_CANCELLED. Any thread. From
+ * another thread the run has ended when this returns. On the loop thread (inside an inline or
+ * async body or a callback, perhaps of that very run) the run is only marked, because ending it
+ * there would pull it from under the caller: it ends at its next transition (the result of the
+ * step in progress is discarded; a batch step's inline items run to the end of that step) or
+ * when the loop next takes its messages, whichever comes first. Errors: CANO_E_NOT_FOUND (no
+ * such run in flight; it may already have ended), CANO_E_SHUTDOWN. Since 0.1.0. */
 CANO_API cano_status cano_run_cancel(cano_engine *engine, uint64_t run_id, cano_error **err);
 
 /* The number of runs in flight on the engine. Any thread (a snapshot). Since 0.1.0. */

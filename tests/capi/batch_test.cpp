@@ -491,7 +491,9 @@ TEST(Batch, RegistrationErrorsNameTheStateAndReleaseTheUserData) {
   cano_task_options o = options();
   EXPECT_EQ(cano_workflow_register_batch(f.wf.get(), kWork, &o, nullptr, err.out()),
             CANO_E_INVALID_ARGUMENT);
-  EXPECT_EQ(err.message(), "batch must not be NULL");
+  EXPECT_EQ(err.message(),
+            "register_batch: the batch task for state \"Work\" has no batch options (batch is "
+            "NULL)");
 
   cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
   batch.process_item = &call_item;

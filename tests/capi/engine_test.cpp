@@ -113,3 +113,26 @@ TEST(Engine, ShutdownFromAnEngineThreadIsRefused) {
   EXPECT_EQ(probe.status.load(), CANO_E_WRONG_THREAD);
   EXPECT_EQ(cano_engine_shutdown(nullptr), CANO_E_INVALID_ARGUMENT);
 }
+
+TEST(Engine, ManualClockCannotBeAdvancedFromTheLoopThread) {
+  auto engine = make_engine(/*manual_clock=*/true);
+  struct Probe {
+    cano_engine* engine;
+    std::atomic<cano_status> status{CANO_OK};
+    std::atomic<bool> done{false};
+  } probe{engine.get()};
+  ASSERT_EQ(cano_engine_post(
+                engine.get(),
+                [](void* p) {
+                  auto* probe = static_cast<Probe*>(p);
+                  probe->status = cano_engine_clock_advance(probe->engine, 10, nullptr);
+                  probe->done = true;
+                },
+                &probe, nullptr),
+            CANO_OK);
+  ASSERT_TRUE(eventually([&] { return probe.done.load(); }));
+  EXPECT_EQ(probe.status.load(), CANO_E_WRONG_THREAD);
+  EXPECT_EQ(cano_engine_clock_now(engine.get()), 0u);
+  EXPECT_EQ(cano_engine_clock_advance(engine.get(), 10, nullptr), CANO_OK);  // from here it works
+  EXPECT_EQ(cano_engine_clock_now(engine.get()), 10u);
+}

@@ -60,7 +60,8 @@ struct PollFixture {
                              nullptr),
               CANO_OK);
     wait_advancing_clock(engine.get(), result);
-    if (result.status != CANO_OK) *err.out() = cano_error_new(result.status, result.message.c_str());
+    if (result.status != CANO_OK)
+      *err.out() = cano_error_new(result.status, result.message.c_str());
     return result.status;
   }
 };

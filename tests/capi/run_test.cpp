@@ -302,3 +302,43 @@ TEST(Run, ShutdownEndsRunsInFlightAndLaterStartsAreRefused) {
   EXPECT_EQ(cano_run_wait(nullptr, engine.get(), wf.get(), kFetch, err.out()), CANO_E_SHUTDOWN);
   EXPECT_EQ(cano_engine_shutdown(engine.get()), CANO_OK) << "idempotent";
 }
+
+TEST(Run, AnInlineBodyCancellingItsOwnRunEndsItAtTheNextTransition) {
+  // No resources: a run that ended inside its own body would be freed under the caller (ASan
+  // catches that), so the cancel only marks the run and it ends once the body has returned.
+  auto engine = make_engine();
+  cano_workflow* raw = nullptr;
+  ASSERT_EQ(cano_workflow_create(&raw, nullptr, nullptr), CANO_OK);
+  WorkflowPtr wf(raw);
+  ASSERT_EQ(cano_workflow_add_state(raw, kFetch, "Fetch", nullptr), CANO_OK);
+  ASSERT_EQ(cano_workflow_add_state(raw, kProcess, "Process", nullptr), CANO_OK);
+  ASSERT_EQ(cano_workflow_add_state(raw, kDone, "Done", nullptr), CANO_OK);
+  std::atomic<cano_status> own_cancel{CANO_E_GENERIC};
+  std::atomic<cano_status> second_cancel{CANO_E_GENERIC};
+  std::atomic<int> processed{0};
+  auto fetch = task([&](cano_task_ctx* ctx) {
+    cano_engine* engine = cano_task_ctx_engine(ctx);
+    own_cancel = cano_run_cancel(engine, cano_task_ctx_run_id(ctx), nullptr);
+    second_cancel = cano_run_cancel(engine, cano_task_ctx_run_id(ctx), nullptr);
+    return cano_task_ctx_next(ctx, kProcess);  // discarded: the run was cancelled
+  });
+  auto process = task([&](cano_task_ctx* ctx) {
+    ++processed;
+    return cano_task_ctx_next(ctx, kDone);
+  });
+  ASSERT_EQ(cano_workflow_register(raw, kFetch, &fetch, nullptr), CANO_OK);
+  ASSERT_EQ(cano_workflow_register(raw, kProcess, &process, nullptr), CANO_OK);
+  ASSERT_EQ(cano_workflow_add_exit_state(raw, kDone, nullptr), CANO_OK);
+  RunResult result;
+  ASSERT_EQ(
+      cano_run_start(nullptr, engine.get(), raw, kFetch, &RunResult::callback, &result, nullptr),
+      CANO_OK);
+  ASSERT_TRUE(result.wait());
+  EXPECT_EQ(own_cancel.load(), CANO_OK);
+  EXPECT_EQ(second_cancel.load(), CANO_OK) << "still in flight until the body returns";
+  EXPECT_EQ(result.status, CANO_E_CANCELLED);
+  EXPECT_EQ(result.final_state, kFetch);
+  EXPECT_EQ(processed.load(), 0);
+  engine.reset();  // the deferred cancel message finds no run: nothing happens
+  EXPECT_EQ(result.calls, 1);
+}
