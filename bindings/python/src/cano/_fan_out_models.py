@@ -18,7 +18,7 @@ from . import _capi as C
 from ._batch_trampolines import RUN_BATCH_ITEM, RUN_BATCH_LOAD
 from ._states import StateLike
 from ._task_spec import KIND_BATCH, KIND_BRANCH
-from ._workflow_base import WorkflowBase
+from ._workflow_base import WorkflowBase, registering
 from .batch import BatchBodies
 from .split import Branch, Join, branch_list
 from .task import CancelFn, Retry, Seconds, TaskMode, to_ms
@@ -169,21 +169,16 @@ class FanOutModels(WorkflowBase):
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_batch` for a :class:`~cano.BatchTask` class (or
         instance); returns it unchanged."""
-
-        def decorate(task: T) -> T:
-            self.register_batch(
-                state,
-                task,
-                concurrency=concurrency,
-                item_retry=item_retry,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-            )
-            return task
-
-        return decorate
+        return registering(
+            self.register_batch,
+            state,
+            concurrency=concurrency,
+            item_retry=item_retry,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+        )
 
     def register_split(
         self,
@@ -348,19 +343,14 @@ class SplitBuilder:
         cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`add`; returns the function unchanged."""
-
-        def decorate(body: T) -> T:
-            self.add(
-                body,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-                cancel=cancel,
-            )
-            return body
-
-        return decorate
+        return registering(
+            self.add,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
+        )
 
     def __repr__(self) -> str:
         return f"<cano.SplitBuilder state={self._state!r} branches={len(self._branches)}>"

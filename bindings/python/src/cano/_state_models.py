@@ -17,7 +17,7 @@ from . import _capi as C
 from ._states import StateLike
 from ._task_spec import KIND_POLL, KIND_ROUTER, KIND_STEPPED, KIND_TIMER
 from ._task_trampolines import RUN_WAIT
-from ._workflow_base import WorkflowBase
+from ._workflow_base import WorkflowBase, registering
 from .poll import PollPolicy
 from .task import CancelFn, Retry, Seconds, TaskMode, _is_function, to_ms
 
@@ -69,20 +69,15 @@ class StateModels(WorkflowBase):
         cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_router`."""
-
-        def decorate(task: T) -> T:
-            self.register_router(
-                state,
-                task,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-                cancel=cancel,
-            )
-            return task
-
-        return decorate
+        return registering(
+            self.register_router,
+            state,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
+        )
 
     def register_poll(
         self,
@@ -144,22 +139,17 @@ class StateModels(WorkflowBase):
         cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_poll`."""
-
-        def decorate(task: T) -> T:
-            self.register_poll(
-                state,
-                task,
-                policy=policy,
-                max_errors=max_errors,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-                cancel=cancel,
-            )
-            return task
-
-        return decorate
+        return registering(
+            self.register_poll,
+            state,
+            policy=policy,
+            max_errors=max_errors,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
+        )
 
     def register_stepped(
         self,
@@ -203,20 +193,15 @@ class StateModels(WorkflowBase):
         cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_stepped`."""
-
-        def decorate(task: T) -> T:
-            self.register_stepped(
-                state,
-                task,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-                cancel=cancel,
-            )
-            return task
-
-        return decorate
+        return registering(
+            self.register_stepped,
+            state,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
+        )
 
     def register_timer(
         self,
@@ -289,20 +274,15 @@ class StateModels(WorkflowBase):
         cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register_timer`."""
-
-        def decorate(task: T) -> T:
-            self.register_timer(
-                state,
-                task,
-                delay=delay,
-                until=until,
-                wait=wait,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-                cancel=cancel,
-            )
-            return task
-
-        return decorate
+        return registering(
+            self.register_timer,
+            state,
+            delay=delay,
+            until=until,
+            wait=wait,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
+        )

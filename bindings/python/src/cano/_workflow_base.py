@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
-from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Optional, Type, Union
+from typing import TYPE_CHECKING, Any, Callable, Iterable, NoReturn, Optional, Type, TypeVar, Union
 
 from . import _callbacks, _errors
 from . import _capi as C
@@ -25,6 +25,20 @@ if TYPE_CHECKING:  # pragma: no cover
     from .batch import BatchBodies
     from .resources import Resources
     from .workflow import Workflow
+
+
+T = TypeVar("T")
+
+
+def registering(register: Callable[..., Any], *args: Any, **options: Any) -> Callable[[T], T]:
+    """The decorator forms of the register_* methods: a decorator that calls
+    ``register(*args, target, **options)`` with what it decorates and returns that unchanged."""
+
+    def decorate(target: T) -> T:
+        register(*args, target, **options)
+        return target
+
+    return decorate
 
 
 class WorkflowBase(_callbacks.OwnedHandle):

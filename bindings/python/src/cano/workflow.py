@@ -46,6 +46,7 @@ from ._state_models import StateModels
 from ._states import StateLike
 from ._task_failures import attach_exception
 from ._task_spec import KIND_TASK
+from ._workflow_base import registering
 from .engine import Engine
 from .resources import Resources
 from .run import RUN_DONE, RunHandle
@@ -167,20 +168,15 @@ class Workflow(StateModels, FanOutModels):
         cancel: Optional[CancelFn] = None,
     ) -> Callable[[T], T]:
         """Decorator form of :meth:`register`; returns the function (or class) unchanged."""
-
-        def decorate(task: T) -> T:
-            self.register(
-                state,
-                task,
-                mode=mode,
-                retry=retry,
-                attempt_timeout=attempt_timeout,
-                name=name,
-                cancel=cancel,
-            )
-            return task
-
-        return decorate
+        return registering(
+            self.register,
+            state,
+            mode=mode,
+            retry=retry,
+            attempt_timeout=attempt_timeout,
+            name=name,
+            cancel=cancel,
+        )
 
     def add_exit_state(self, *states: StateLike) -> "Workflow":
         """Marks states as exit states (duplicates are ignored). A run that enters one ends
