@@ -2,6 +2,7 @@
 #include "cano/batch.h"
 
 #include "capi/guard.hpp"
+#include "capi/register_task.hpp"
 #include "src/task_ctx.hpp"
 #include "src/workflow.hpp"
 
@@ -16,38 +17,17 @@ CANO_API cano_status cano_workflow_register_batch(cano_workflow* workflow, int32
                                                   const cano_batch_options* batch,
                                                   cano_error** err) {
   return guard(err, [&] {
-    // The task's user data is ours from here on: every failure below releases it first.
-    auto release_user_data = [&] {
-      if (options != nullptr && options->struct_size >= sizeof(cano_task_options) &&
-          options->destroy != nullptr) {
-        options->destroy(options->user_data);
-      }
-    };
-    if (batch == nullptr) {
-      release_user_data();
-      std::string state_label =
-          workflow != nullptr ? workflow->label(state) : std::to_string(state);
-      fail(CANO_E_INVALID_ARGUMENT, "register_batch: the batch task for state \"" + state_label +
-                                        "\" has no batch options (batch is NULL)");
-    }
     cano_batch_options batch_copy{};
-    try {
+    return cano::capi::register_task(workflow, state, options, [&](cano::detail::TaskModel& model) {
+      if (batch == nullptr) {
+        std::string label = workflow != nullptr ? workflow->label(state) : std::to_string(state);
+        fail(CANO_E_INVALID_ARGUMENT, "register_batch: the batch task for state \"" + label +
+                                          "\" has no batch options (batch is NULL)");
+      }
       batch_copy =
           cano::capi::read_options(batch, sizeof(cano_batch_options), "cano_batch_options");
-    } catch (...) {
-      release_user_data();
-      throw;
-    }
-    if (options == nullptr) fail(CANO_E_INVALID_ARGUMENT, "options must not be NULL");
-    auto copy = cano::capi::read_options(options, sizeof(cano_task_options), "cano_task_options");
-    if (workflow == nullptr) {
-      if (copy.destroy != nullptr) copy.destroy(copy.user_data);
-      fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
-    }
-    cano::detail::TaskModel model;
-    model.batch = &batch_copy;
-    workflow->register_task(state, copy, model);
-    return CANO_OK;
+      model.batch = &batch_copy;
+    });
   });
 }
 

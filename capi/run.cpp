@@ -149,7 +149,7 @@ CANO_API cano_status cano_run_cancel(cano_engine* engine, uint64_t run_id, cano_
             std::unique_ptr<CancelCall> c(static_cast<CancelCall*>(p));
             Run* run = c->engine->find_run(c->id);
             if (run == nullptr || c->engine->stopping()) return;
-            run->abort(CANO_E_CANCELLED, "run " + std::to_string(c->id) + " was cancelled");
+            run->cancel();
           },
           deferred);
       if (!posted) {
@@ -165,7 +165,7 @@ CANO_API cano_status cano_run_cancel(cano_engine* engine, uint64_t run_id, cano_
           Run* run = c->engine->find_run(c->id);
           if (run == nullptr || c->engine->stopping()) return;
           c->found = true;
-          run->abort(CANO_E_CANCELLED, "run " + std::to_string(c->id) + " was cancelled");
+          run->cancel();
         },
         &call);
     if (!ran) fail(CANO_E_SHUTDOWN, "the engine is shut down");

@@ -3,28 +3,12 @@
 
 #include "cano/timer.h"
 #include "capi/guard.hpp"
+#include "capi/register_task.hpp"
 #include "src/task_ctx.hpp"
 #include "src/workflow.hpp"
 
 using cano::capi::guard;
 using cano::detail::fail;
-
-namespace {
-
-// Registers a task of one of the models whose extra options (if any) were already read.
-cano_status register_model(cano_workflow* workflow, int32_t state, const cano_task_options* options,
-                           cano::detail::TaskModel model) {
-  if (options == nullptr) fail(CANO_E_INVALID_ARGUMENT, "options must not be NULL");
-  auto copy = cano::capi::read_options(options, sizeof(cano_task_options), "cano_task_options");
-  if (workflow == nullptr) {
-    if (copy.destroy != nullptr) copy.destroy(copy.user_data);
-    fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
-  }
-  workflow->register_task(state, copy, model);
-  return CANO_OK;
-}
-
-}  // namespace
 
 extern "C" {
 
@@ -32,9 +16,8 @@ CANO_API cano_status cano_workflow_register_stepped(cano_workflow* workflow, int
                                                     const cano_task_options* options,
                                                     cano_error** err) {
   return guard(err, [&] {
-    cano::detail::TaskModel model;
-    model.stepped = true;
-    return register_model(workflow, state, options, model);
+    return cano::capi::register_task(workflow, state, options,
+                                     [](cano::detail::TaskModel& model) { model.stepped = true; });
   });
 }
 
@@ -63,21 +46,12 @@ CANO_API cano_status cano_workflow_register_timer(cano_workflow* workflow, int32
                                                   cano_error** err) {
   return guard(err, [&] {
     cano_timer_options timer_copy{};
-    if (timer == nullptr || timer->struct_size < sizeof(cano_timer_options)) {
-      // The task's user data is ours either way: release it before failing.
-      if (options != nullptr && options->struct_size >= sizeof(cano_task_options) &&
-          options->destroy != nullptr) {
-        options->destroy(options->user_data);
-      }
+    return cano::capi::register_task(workflow, state, options, [&](cano::detail::TaskModel& model) {
       if (timer == nullptr) fail(CANO_E_INVALID_ARGUMENT, "timer must not be NULL");
-      fail(CANO_E_VERSION, "cano_timer_options.struct_size is " +
-                               std::to_string(timer->struct_size) +
-                               ", smaller than any released layout");
-    }
-    timer_copy = cano::capi::read_options(timer, sizeof(cano_timer_options), "cano_timer_options");
-    cano::detail::TaskModel model;
-    model.timer = &timer_copy;
-    return register_model(workflow, state, options, model);
+      timer_copy =
+          cano::capi::read_options(timer, sizeof(cano_timer_options), "cano_timer_options");
+      model.timer = &timer_copy;
+    });
   });
 }
 

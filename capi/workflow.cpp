@@ -2,6 +2,7 @@
 #include "cano/workflow.h"
 
 #include "capi/guard.hpp"
+#include "capi/register_task.hpp"
 #include "src/resources.hpp"
 #include "src/workflow.hpp"
 
@@ -34,15 +35,7 @@ CANO_API cano_status cano_workflow_add_state(cano_workflow* workflow, int32_t st
 CANO_API cano_status cano_workflow_register(cano_workflow* workflow, int32_t state,
                                             const cano_task_options* options, cano_error** err) {
   return guard(err, [&] {
-    if (options == nullptr) fail(CANO_E_INVALID_ARGUMENT, "options must not be NULL");
-    // A struct too small to hold the destroy field cannot be trusted: nothing is read from it.
-    auto copy = cano::capi::read_options(options, sizeof(cano_task_options), "cano_task_options");
-    if (workflow == nullptr) {
-      if (copy.destroy != nullptr) copy.destroy(copy.user_data);
-      fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
-    }
-    workflow->register_task(state, copy);
-    return CANO_OK;
+    return cano::capi::register_task(workflow, state, options, [](cano::detail::TaskModel&) {});
   });
 }
 
@@ -50,14 +43,8 @@ CANO_API cano_status cano_workflow_register_router(cano_workflow* workflow, int3
                                                    const cano_task_options* options,
                                                    cano_error** err) {
   return guard(err, [&] {
-    if (options == nullptr) fail(CANO_E_INVALID_ARGUMENT, "options must not be NULL");
-    auto copy = cano::capi::read_options(options, sizeof(cano_task_options), "cano_task_options");
-    if (workflow == nullptr) {
-      if (copy.destroy != nullptr) copy.destroy(copy.user_data);
-      fail(CANO_E_INVALID_ARGUMENT, "workflow must not be NULL");
-    }
-    workflow->register_task(state, copy, {/*router=*/true, nullptr, false, nullptr});
-    return CANO_OK;
+    return cano::capi::register_task(workflow, state, options,
+                                     [](cano::detail::TaskModel& model) { model.router = true; });
   });
 }
 

@@ -132,10 +132,6 @@ void BatchExecution::lane_finished(Lane& lane) {
   }
 }
 
-}  // namespace cano::detail
-
-namespace cano::detail {
-
 std::shared_ptr<WorkerLaneShared> BatchExecution::lane_shared() const {
   auto shared = std::make_shared<WorkerLaneShared>();
   shared->items = items_;
@@ -156,12 +152,21 @@ bool BatchExecution::run_inline_items() {
   lane.run_all();
   worker_shared_.reset();
   if (stopped_) return false;
+  take_tallies(lane);
+  running_ = false;
+  return true;
+}
+
+void BatchExecution::take_tallies(WorkerLane& lane) {
   results_->succeeded += lane.succeeded;
   results_->failed += lane.failed;
   ended_items_ += lane.succeeded + lane.failed;
   if (lane.fatal) fatal_error_ = std::move(lane.fatal);
-  running_ = false;
-  return true;
+}
+
+void BatchExecution::forget_worker_lane(WorkerLane& lane) {
+  worker_lanes_.erase(std::find(worker_lanes_.begin(), worker_lanes_.end(), &lane));
+  delete &lane;
 }
 
 void BatchExecution::start_worker_lanes(size_t lanes) {
@@ -188,26 +193,15 @@ void BatchExecution::drop_worker_lanes() {
 
 void BatchExecution::worker_lane_reported(WorkerLane& lane) {
   if (stopped_) {
-    worker_lanes_.erase(std::find(worker_lanes_.begin(), worker_lanes_.end(), &lane));
-    delete &lane;
+    forget_worker_lane(lane);
     return;
   }
-  results_->succeeded += lane.succeeded;
-  results_->failed += lane.failed;
-  ended_items_ += lane.succeeded + lane.failed;
-  if (lane.fatal) {
-    fatal_error_ = std::move(lane.fatal);
-  } else if (!lane.exhausted) {
+  take_tallies(lane);
+  if (!fatal_error_ && !lane.exhausted) {
     lane.submit();  // more items: the same lane takes its next turn
     return;
   }
-  for (auto it = worker_lanes_.begin(); it != worker_lanes_.end(); ++it) {
-    if (*it == &lane) {
-      worker_lanes_.erase(it);
-      break;
-    }
-  }
-  delete &lane;
+  forget_worker_lane(lane);
   if (fatal_error_) {
     abandon();
   } else if (!worker_lanes_.empty()) {

@@ -28,9 +28,6 @@ struct TaskDef;
 struct WorkerLane;
 struct WorkerLaneShared;
 
-// The failure message of an item body's status that is not CANO_OK (shared by both paths).
-std::string item_failure_message(const cano_task_ctx& ctx, cano_status status);
-
 class BatchExecution {
  public:
   BatchExecution(cano_engine* engine, cano_workflow* workflow, uint64_t run_id,
@@ -84,6 +81,9 @@ class BatchExecution {
   std::shared_ptr<WorkerLaneShared> lane_shared() const;
   bool run_inline_items();
   void start_worker_lanes(size_t lanes);
+  // Adds what a fast-path lane ran to the batch's counts (and its fatal error, if any).
+  void take_tallies(WorkerLane& lane);
+  void forget_worker_lane(WorkerLane& lane);
   void drop_worker_lanes();
 
   cano_engine* engine_;

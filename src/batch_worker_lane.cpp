@@ -19,22 +19,6 @@ constexpr auto kLaneBudget = std::chrono::microseconds(500);
 
 }  // namespace
 
-std::string item_failure_message(const cano_task_ctx& ctx, cano_status status) {
-  switch (status) {
-    case CANO_POLL_AGAIN:
-      return "task returned CANO_POLL_AGAIN but is not registered as a poll task";
-    case CANO_PENDING:
-      return "task returned CANO_PENDING but is not registered as CANO_TASK_ASYNC";
-    case CANO_STEP_MORE:
-      return "a batch item returned CANO_STEP_MORE, but items are not stepped";
-    default:
-      break;
-  }
-  if (status > 0) return "task returned an invalid status " + std::to_string(status);
-  return ctx.has_failure ? ctx.failure_message
-                         : std::string("task failed with status ") + status_name_of(status);
-}
-
 WorkerLane::WorkerLane(cano_engine* engine, cano_workflow* workflow,
                        std::shared_ptr<WorkerLaneShared> lane_shared, BatchExecution* batch)
     : shared(std::move(lane_shared)), ctx(new cano_task_ctx()), owner(batch), engine_(engine) {
@@ -89,7 +73,7 @@ void WorkerLane::run_items(bool budgeted) {
       out.has_value = ctx->has_value;
       out.value = std::move(ctx->value);
     } else {
-      Error error(status < 0 ? status : CANO_E_TASK_EXECUTION, item_failure_message(*ctx, status));
+      Error error(status < 0 ? status : CANO_E_TASK_EXECUTION, failure_message(*ctx, status));
       error.state = batch.state;
       error.state_name = batch.state_name;
       error.task_name = item.name + "[" + std::to_string(index) + "]";

@@ -89,6 +89,8 @@ void Run::abort(cano_status status, const std::string& message) {
   }
 }
 
+void Run::cancel() { abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled"); }
+
 void Run::add_state_context(Error& error) const {
   error.state = current_;
   const StateInfo* state = workflow_->lookup(current_);
@@ -99,11 +101,6 @@ void Run::add_state_context(Error& error) const {
 void Run::advance() {
   int budget = kInlineBudget;
   while (phase_ == Phase::kRunning) {
-    if (cancel_requested_) {
-      // A body of this run cancelled it: its result is discarded, here, outside every body.
-      abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled");
-      return;
-    }
     const StateInfo* state = workflow_->lookup(current_);
     // The exit check comes before the handler lookup: a task on an exit state never runs.
     if (state != nullptr && state->exit) {
@@ -136,7 +133,8 @@ void Run::advance() {
 
 bool Run::take_outcome() {
   if (cancel_requested_) {
-    abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled");
+    // A body of this run cancelled it: its result is discarded, here, outside every body.
+    cancel();
     return false;
   }
   if (execution_.status() == TaskExecution::Status::kSucceeded) {
@@ -155,7 +153,8 @@ void Run::execution_finished(TaskExecution& /*execution*/) {
 
 bool Run::take_split_outcome() {
   if (cancel_requested_) {
-    abort(CANO_E_CANCELLED, "run " + std::to_string(id_) + " was cancelled");
+    // A body of this run cancelled it: its result is discarded, here, outside every body.
+    cancel();
     return false;
   }
   if (split_->succeeded()) {

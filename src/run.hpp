@@ -35,6 +35,8 @@ struct Run final : TaskExecution::Owner, SplitExecution::Owner {
   void begin();
   // Ends the run with `status` (CANO_E_CANCELLED or CANO_E_SHUTDOWN) wherever it is.
   void abort(cano_status status, const std::string& message);
+  // cano_run_cancel: abort() with CANO_E_CANCELLED and its message.
+  void cancel();
   // A cancel made on the loop thread, perhaps inside one of this run's own bodies, where ending
   // the run (and freeing it) would pull it from under the caller: the run stops at its next
   // transition, or when the mailbox message the caller also posted arrives, whichever is first.

@@ -29,6 +29,25 @@ cano_task_fn body_of(const cano_task_ctx& ctx) {
 constexpr uint32_t kStepBudget = 1024;
 }  // namespace
 
+std::string failure_message(const cano_task_ctx& ctx, cano_status status) {
+  switch (status) {
+    case CANO_POLL_AGAIN:
+      return "task returned CANO_POLL_AGAIN but is not registered as a poll task";
+    case CANO_PENDING:
+      return "task returned CANO_PENDING but is not registered as CANO_TASK_ASYNC";
+    case CANO_STEP_MORE:
+      // Only batch steps get here: other tasks take CANO_STEP_MORE as a step.
+      return ctx.batch_step == cano_task_ctx::BatchStep::kLoad
+                 ? "a batch load returned CANO_STEP_MORE, but load is not stepped"
+                 : "a batch item returned CANO_STEP_MORE, but items are not stepped";
+    default:
+      break;
+  }
+  if (status > 0) return "task returned an invalid status " + std::to_string(status);
+  return ctx.has_failure ? ctx.failure_message
+                         : std::string("task failed with status ") + status_name_of(status);
+}
+
 TaskExecution::TaskExecution(cano_engine* engine, cano_workflow* workflow, uint64_t run_id,
                              Owner* owner)
     : engine_(engine), workflow_(workflow), run_id_(run_id), owner_(owner) {
@@ -338,13 +357,10 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
         CANO_E_TASK_EXECUTION,
         "task returned CANO_OK without choosing a next state (call cano_task_ctx_next)"));
   }
-  if (status == CANO_STEP_MORE && batch_step_ == cano_task_ctx::BatchStep::kItem) {
-    return attempt_failed(task_error(CANO_E_TASK_EXECUTION, item_failure_message(ctx, status)));
-  }
-  if (status == CANO_STEP_MORE && batch_step_ == cano_task_ctx::BatchStep::kLoad) {
-    // A load is one call; going round again would silently drop the items it added.
-    return attempt_failed(task_error(
-        CANO_E_TASK_EXECUTION, "a batch load returned CANO_STEP_MORE, but load is not stepped"));
+  // A load or an item is one call: going round again would drop what a load added.
+  if (status == CANO_STEP_MORE && (batch_step_ == cano_task_ctx::BatchStep::kLoad ||
+                                   batch_step_ == cano_task_ctx::BatchStep::kItem)) {
+    return attempt_failed(task_error(CANO_E_TASK_EXECUTION, failure_message(ctx, status)));
   }
   if (status == CANO_STEP_MORE) {
     cursor_ = std::move(ctx.next_cursor);
@@ -366,23 +382,12 @@ TaskExecution::Next TaskExecution::conclude(cano_task_ctx& ctx) {
     }
     return task_->stepped ? Next::kRetryNow : Next::kInvokeAgain;
   }
-  if (status == CANO_POLL_AGAIN) {
-    return attempt_failed(
-        task_error(CANO_E_TASK_EXECUTION,
-                   "task returned CANO_POLL_AGAIN but is not registered as a poll task"));
-  }
-  if (status == CANO_PENDING) {
-    return attempt_failed(
-        task_error(CANO_E_TASK_EXECUTION,
-                   "task returned CANO_PENDING but is not registered as CANO_TASK_ASYNC"));
-  }
+  // CANO_POLL_AGAIN from a task that does not poll, CANO_PENDING from one that is not async, or
+  // an unknown positive status: a failure of the attempt, never of the engine.
   if (status > 0) {
-    return attempt_failed(task_error(CANO_E_TASK_EXECUTION,
-                                     "task returned an invalid status " + std::to_string(status)));
+    return attempt_failed(task_error(CANO_E_TASK_EXECUTION, failure_message(ctx, status)));
   }
-  std::string message = ctx.has_failure
-                            ? ctx.failure_message
-                            : std::string("task failed with status ") + status_name_of(status);
+  std::string message = failure_message(ctx, status);
   if (ctx.has_failure && ctx.fatal) return fail_fatally(task_error(status, std::move(message)));
   return attempt_failed(task_error(status, std::move(message)));
 }

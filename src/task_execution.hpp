@@ -28,6 +28,11 @@ namespace cano::detail {
 struct TaskDef;
 class BatchExecution;
 
+// The message of a failed body call: the one it reported, or what was wrong with the status it
+// returned (any status but CANO_OK that its kind of call may not return). Shared with the batch
+// worker lanes, which conclude item calls themselves.
+std::string failure_message(const cano_task_ctx& ctx, cano_status status);
+
 class TaskExecution {
  public:
   class Owner {
