@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.hpp"
+#include "batch_support.hpp"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 extern "C" size_t __sanitizer_get_current_allocated_bytes();
@@ -25,71 +25,13 @@ using namespace cano_test;
 
 namespace {
 
-enum : int32_t { kWork = 0, kDone = 1, kPartial = 2 };
-
-struct Bodies {
-  Body load;
-  Body item;
-  Body finish;
-};
-
-cano_status r_load(cano_task_ctx* ctx, void* u) { return static_cast<Bodies*>(u)->load(ctx); }
-cano_status r_item(cano_task_ctx* ctx, void* u) { return static_cast<Bodies*>(u)->item(ctx); }
-cano_status r_finish(cano_task_ctx* ctx, void* u) { return static_cast<Bodies*>(u)->finish(ctx); }
-void r_delete(void* u) { delete static_cast<Bodies*>(u); }
-
-Body load_n(size_t n, std::atomic<int>* calls = nullptr) {
-  return [n, calls](cano_task_ctx* ctx) {
-    if (calls != nullptr) ++*calls;
-    for (size_t i = 0; i < n; ++i) {
-      std::string text = std::to_string(i);
-      EXPECT_EQ(cano_task_ctx_batch_add(ctx, text.data(), text.size()), CANO_OK);
-    }
-    return CANO_OK;
-  };
-}
-
-std::string item_of(cano_task_ctx* ctx) {
-  const void* data = nullptr;
-  size_t len = 0;
-  EXPECT_EQ(cano_task_ctx_batch_item(ctx, nullptr, &data, &len), 1);
-  return std::string(static_cast<const char*>(data), len);
-}
-
 cano_status echo(cano_task_ctx* ctx) {
-  std::string text = item_of(ctx);
+  std::string text = item_text(ctx);
   return cano_task_ctx_set_value(ctx, text.data(), text.size());
 }
 
-struct Fx {
-  EnginePtr engine;
-  WorkflowPtr wf;
-  explicit Fx(bool manual = false, uint32_t workers = 4) : engine(make_engine(manual, workers)) {
-    cano_workflow* raw = nullptr;
-    EXPECT_EQ(cano_workflow_create(&raw, nullptr, nullptr), CANO_OK);
-    wf.reset(raw);
-    EXPECT_EQ(cano_workflow_add_state(raw, kWork, "Work", nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_state(raw, kDone, "Done", nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_state(raw, kPartial, "Partial", nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_exit_state(raw, kDone, nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_exit_state(raw, kPartial, nullptr), CANO_OK);
-  }
-
-  cano_status add(Bodies bodies, cano_task_mode mode, cano_batch_options batch,
-                  uint32_t task_retries = 0, uint64_t attempt_timeout_ms = 0,
-                  ErrorPtr* err = nullptr) {
-    cano_task_options options = CANO_TASK_OPTIONS_INIT;
-    options.run = &r_finish;
-    options.user_data = new Bodies(std::move(bodies));
-    options.destroy = &r_delete;
-    options.mode = mode;
-    options.attempt_timeout_ms = attempt_timeout_ms;
-    cano_task_options_retry_fixed(&options, task_retries, 0);
-    batch.load = &r_load;
-    batch.process_item = &r_item;
-    return cano_workflow_register_batch(wf.get(), kWork, &options, &batch,
-                                        err ? err->out() : nullptr);
-  }
+struct Fx : BatchWorkflow {
+  explicit Fx(bool manual = false, uint32_t workers = 4) : BatchWorkflow(manual, workers) {}
 
   uint64_t start(RunResult& result) {
     uint64_t id = 0;
@@ -147,7 +89,7 @@ TEST_P(BatchReviewModes, ALoadThatReturnsStepMoreNeverDropsItemsSilently) {
     seen = outcomes_of(ctx);
     return cano_task_ctx_next(ctx, kDone);
   };
-  ASSERT_EQ(f.add({load, echo, finish}, GetParam(), CANO_BATCH_OPTIONS_INIT), CANO_OK);
+  ASSERT_EQ(f.register_batch({load, echo, finish}, GetParam(), CANO_BATCH_OPTIONS_INIT), CANO_OK);
   RunResult result;
   f.start(result);
   ASSERT_TRUE(result.wait());
@@ -179,9 +121,10 @@ TEST(BatchReview, AttemptTimeoutsAbandonFastWorkerLanesCleanly) {
   };
   cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
   batch.concurrency = 3;
-  ASSERT_EQ(f.add({load_n(400, &loads), item, finish}, CANO_TASK_WORKER, batch,
-                  /*task_retries=*/2, /*attempt_timeout_ms=*/50),
-            CANO_OK);
+  ASSERT_EQ(
+      f.register_batch({load_numbers(400, &loads), item, finish}, CANO_TASK_WORKER, batch, nullptr,
+                       /*task_retries=*/2, /*attempt_timeout_ms=*/50),
+      CANO_OK);
   RunResult result;
   f.start(result);
   ASSERT_TRUE(result.wait());
@@ -214,7 +157,8 @@ TEST(BatchReview, AFatalFastWorkerItemWhileOtherLanesRun) {
     };
     cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
     batch.concurrency = 4;
-    ASSERT_EQ(f.add({load_n(2000), item, finish}, CANO_TASK_WORKER, batch, /*task_retries=*/2),
+    ASSERT_EQ(f.register_batch({load_numbers(2000), item, finish}, CANO_TASK_WORKER, batch, nullptr,
+                               /*task_retries=*/2),
               CANO_OK);
     RunResult result;
     f.start(result);
@@ -246,10 +190,11 @@ TEST(BatchReview, ShutdownWithBatchItemsInFlightOnBothPaths) {
       batch.concurrency = 3;
       batch.item_retry = CANO_RETRY_FIXED;
       batch.item_retry_max_retries = retries;
-      ASSERT_EQ(f.add({load_n(50), item,
-                       [](cano_task_ctx* ctx) { return cano_task_ctx_next(ctx, kDone); }},
-                      CANO_TASK_WORKER, batch),
-                CANO_OK);
+      ASSERT_EQ(
+          f.register_batch({load_numbers(50), item,
+                            [](cano_task_ctx* ctx) { return cano_task_ctx_next(ctx, kDone); }},
+                           CANO_TASK_WORKER, batch),
+          CANO_OK);
       f.start(result);
       ASSERT_TRUE(eventually([&] { return started.load() == 3; }));
     }  // engine destroyed here, items still running
@@ -267,7 +212,7 @@ TEST_P(BatchReviewModes, ABatchStateReenteredWhileItsLanesUnwind) {
   std::vector<std::string> calls;
   std::atomic<int> finishes{0};
   Body item = [&](cano_task_ctx* ctx) {
-    std::string text = item_of(ctx);
+    std::string text = item_text(ctx);
     if (cano_task_ctx_attempt(ctx) == 1 && text != "0") {
       return cano_task_ctx_fail(ctx, CANO_E_STORE, "again");
     }
@@ -286,7 +231,7 @@ TEST_P(BatchReviewModes, ABatchStateReenteredWhileItsLanesUnwind) {
   batch.item_retry = CANO_RETRY_FIXED;
   batch.item_retry_max_retries = 1;
   batch.item_retry_delay_ms = 10;
-  ASSERT_EQ(f.add({load_n(5), item, finish}, GetParam(), batch), CANO_OK);
+  ASSERT_EQ(f.register_batch({load_numbers(5), item, finish}, GetParam(), batch), CANO_OK);
   RunResult result;
   f.start(result);
   wait_advancing_clock(f.engine.get(), result);
@@ -304,7 +249,7 @@ TEST(BatchReview, CancelledRunsWhileItemsRunOnBothPaths) {
     Fx f(false, 4);
     Body item = [](cano_task_ctx* ctx) {
       std::this_thread::sleep_for(std::chrono::microseconds(30));
-      if (item_of(ctx).back() == '3' && cano_task_ctx_attempt(ctx) == 1) {
+      if (item_text(ctx).back() == '3' && cano_task_ctx_attempt(ctx) == 1) {
         return cano_task_ctx_fail(ctx, CANO_E_STORE, "again");
       }
       return echo(ctx);
@@ -314,7 +259,7 @@ TEST(BatchReview, CancelledRunsWhileItemsRunOnBothPaths) {
     batch.concurrency = 3;
     batch.item_retry = CANO_RETRY_FIXED;
     batch.item_retry_max_retries = retries;
-    ASSERT_EQ(f.add({load_n(60), item, finish}, CANO_TASK_WORKER, batch), CANO_OK);
+    ASSERT_EQ(f.register_batch({load_numbers(60), item, finish}, CANO_TASK_WORKER, batch), CANO_OK);
     std::vector<std::unique_ptr<RunResult>> results;
     for (int i = 0; i < 40; ++i) {
       results.push_back(std::make_unique<RunResult>());
@@ -363,7 +308,7 @@ TEST(BatchReview, AnInlineItemThatCancelsItsRunStopsTheBatch) {
     std::atomic<bool> cancelled{false};
     Body item = [&](cano_task_ctx* ctx) {
       if (cancelled.load()) ++after_cancel;
-      if (item_of(ctx) == "1") {
+      if (item_text(ctx) == "1") {
         EXPECT_EQ(cano_run_cancel(cano_task_ctx_engine(ctx), cano_task_ctx_run_id(ctx), nullptr),
                   CANO_OK);
         cancelled = true;
@@ -375,14 +320,14 @@ TEST(BatchReview, AnInlineItemThatCancelsItsRunStopsTheBatch) {
       return cano_task_ctx_next(ctx, kDone);
     };
     cano_task_options options = CANO_TASK_OPTIONS_INIT;
-    options.run = &r_finish;
-    options.user_data = new Bodies{load_n(10), item, finish};
-    options.destroy = &r_delete;
+    options.run = &call_finish;
+    options.user_data = new BatchBodies{load_numbers(10), item, finish};
+    options.destroy = &delete_bodies;
     options.mode = CANO_TASK_INLINE;
     cano_task_options_retry_none(&options);
     cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
-    batch.load = &r_load;
-    batch.process_item = &r_item;
+    batch.load = &call_load;
+    batch.process_item = &call_item;
     batch.concurrency = 2;
     batch.item_retry = kind;
     batch.item_retry_max_retries = 1;
@@ -431,7 +376,7 @@ TEST_P(BatchReviewModes, AFinishedBatchDoesNotKeepItsItemsAndOutputsAlive) {
     return CANO_OK;
   };
   Body finish = [](cano_task_ctx* ctx) { return cano_task_ctx_next(ctx, kHold); };
-  ASSERT_EQ(f.add({load, echo, finish}, GetParam(), CANO_BATCH_OPTIONS_INIT), CANO_OK);
+  ASSERT_EQ(f.register_batch({load, echo, finish}, GetParam(), CANO_BATCH_OPTIONS_INIT), CANO_OK);
   size_t before = heap_in_use();
   RunResult result;
   f.start(result);

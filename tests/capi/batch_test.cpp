@@ -8,68 +8,18 @@
 #include <thread>
 #include <vector>
 
-#include "test_support.hpp"
+#include "batch_support.hpp"
 
 using namespace cano_test;
 
 namespace {
 
-enum : int32_t { kWork = 0, kDone = 1, kPartial = 2 };
-
-// The three callbacks of a batch task share one user_data: this.
-struct BatchBodies {
-  Body load;
-  Body item;
-  Body finish;
-};
-
-cano_status call_load(cano_task_ctx* ctx, void* user_data) {
-  return static_cast<BatchBodies*>(user_data)->load(ctx);
-}
-cano_status call_item(cano_task_ctx* ctx, void* user_data) {
-  return static_cast<BatchBodies*>(user_data)->item(ctx);
-}
-cano_status call_finish(cano_task_ctx* ctx, void* user_data) {
-  return static_cast<BatchBodies*>(user_data)->finish(ctx);
-}
-void delete_bodies(void* user_data) { delete static_cast<BatchBodies*>(user_data); }
-
-std::string item_text(cano_task_ctx* ctx) {
-  const void* data = nullptr;
-  size_t len = 0;
-  EXPECT_EQ(cano_task_ctx_batch_item(ctx, nullptr, &data, &len), 1);
-  return std::string(static_cast<const char*>(data), len);
-}
-
-// Adds the items "0".."n-1".
-Body load_numbers(size_t n, std::atomic<int>* calls = nullptr) {
-  return [n, calls](cano_task_ctx* ctx) {
-    if (calls != nullptr) ++*calls;
-    for (size_t i = 0; i < n; ++i) {
-      std::string text = std::to_string(i);
-      EXPECT_EQ(cano_task_ctx_batch_add(ctx, text.data(), text.size()), CANO_OK);
-    }
-    return CANO_OK;
-  };
-}
-
-struct BatchFixture {
-  EnginePtr engine;
-  WorkflowPtr wf;
+struct BatchFixture : BatchWorkflow {
   std::mutex mutex;
   std::vector<std::string> outcomes;  // what finish saw, one line per item
   std::atomic<int> finish_calls{0};
 
-  explicit BatchFixture(bool manual_clock = false) : engine(make_engine(manual_clock)) {
-    cano_workflow* raw = nullptr;
-    EXPECT_EQ(cano_workflow_create(&raw, nullptr, nullptr), CANO_OK);
-    wf.reset(raw);
-    EXPECT_EQ(cano_workflow_add_state(raw, kWork, "Work", nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_state(raw, kDone, "Done", nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_state(raw, kPartial, "Partial", nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_exit_state(raw, kDone, nullptr), CANO_OK);
-    EXPECT_EQ(cano_workflow_add_exit_state(raw, kPartial, nullptr), CANO_OK);
-  }
+  explicit BatchFixture(bool manual_clock = false) : BatchWorkflow(manual_clock) {}
 
   // A finish step that records every outcome and goes to Done when all succeeded.
   Body recording_finish() {
@@ -93,21 +43,6 @@ struct BatchFixture {
       bool all = cano_split_result_succeeded(results) == cano_split_result_count(results);
       return cano_task_ctx_next(ctx, all ? kDone : kPartial);
     };
-  }
-
-  cano_status register_batch(BatchBodies bodies, cano_task_mode mode, cano_batch_options batch,
-                             ErrorPtr& err, uint32_t task_retries = 0,
-                             uint64_t attempt_timeout_ms = 0) {
-    cano_task_options options = CANO_TASK_OPTIONS_INIT;
-    options.run = &call_finish;
-    options.user_data = new BatchBodies(std::move(bodies));
-    options.destroy = &delete_bodies;
-    options.mode = mode;
-    options.attempt_timeout_ms = attempt_timeout_ms;
-    cano_task_options_retry_fixed(&options, task_retries, 0);
-    batch.load = &call_load;
-    batch.process_item = &call_item;
-    return cano_workflow_register_batch(wf.get(), kWork, &options, &batch, err.out());
   }
 
   struct Outcome {
@@ -154,7 +89,7 @@ TEST_P(BatchModes, FinishSeesEveryOutputInInputOrder) {
     return square(ctx);
   };
   ASSERT_EQ(
-      f.register_batch({load_numbers(10), item, f.recording_finish()}, GetParam(), batch, err),
+      f.register_batch({load_numbers(10), item, f.recording_finish()}, GetParam(), batch, &err),
       CANO_OK)
       << err.message();
   BatchFixture::Outcome result = f.run();
@@ -173,7 +108,7 @@ TEST_P(BatchModes, ItemFailuresDoNotFailTheBatch) {
     return square(ctx);
   };
   ASSERT_EQ(f.register_batch({load_numbers(3), item, f.recording_finish()}, GetParam(),
-                             CANO_BATCH_OPTIONS_INIT, err),
+                             CANO_BATCH_OPTIONS_INIT, &err),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_OK) << result.message;
@@ -203,8 +138,9 @@ TEST_P(BatchModes, AnItemRetriesAndReturnsItsLastErrorRaw) {
   batch.item_retry = CANO_RETRY_FIXED;
   batch.item_retry_max_retries = 2;
   batch.item_retry_delay_ms = 50;
-  ASSERT_EQ(f.register_batch({load_numbers(2), item, f.recording_finish()}, GetParam(), batch, err),
-            CANO_OK);
+  ASSERT_EQ(
+      f.register_batch({load_numbers(2), item, f.recording_finish()}, GetParam(), batch, &err),
+      CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_OK) << result.message;
   // No RetryExhausted wrapping, as cano's item retry loop: the raw last error.
@@ -229,7 +165,7 @@ TEST_P(BatchModes, ALoadFailureSkipsFinishAndGoesThroughTheTaskRetries) {
     return square(ctx);
   };
   ASSERT_EQ(f.register_batch({load, item, f.recording_finish()}, GetParam(),
-                             CANO_BATCH_OPTIONS_INIT, err, /*task_retries=*/1),
+                             CANO_BATCH_OPTIONS_INIT, &err, /*task_retries=*/1),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_OK) << result.message;
@@ -245,7 +181,7 @@ TEST_P(BatchModes, ALoadFailureWithoutRetriesFailsTheRunWithoutFinish) {
     return cano_task_ctx_fail(ctx, CANO_E_TASK_EXECUTION, "source down");
   };
   ASSERT_EQ(f.register_batch({load, square, f.recording_finish()}, GetParam(),
-                             CANO_BATCH_OPTIONS_INIT, err),
+                             CANO_BATCH_OPTIONS_INIT, &err),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_E_TASK_EXECUTION);
@@ -269,7 +205,7 @@ TEST_P(BatchModes, AFinishFailureRetriesTheWholeBatch) {
     return cano_task_ctx_next(ctx, kDone);
   };
   ASSERT_EQ(f.register_batch({load_numbers(3, &loads), item, finish}, GetParam(),
-                             CANO_BATCH_OPTIONS_INIT, err, /*task_retries=*/2),
+                             CANO_BATCH_OPTIONS_INIT, &err, /*task_retries=*/2),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_OK) << result.message;
@@ -287,7 +223,7 @@ TEST_P(BatchModes, AFatalItemFailsTheTaskAtOnceWithoutRetry) {
     return square(ctx);
   };
   ASSERT_EQ(f.register_batch({load_numbers(5, &loads), item, f.recording_finish()}, GetParam(),
-                             CANO_BATCH_OPTIONS_INIT, err, /*task_retries=*/3),
+                             CANO_BATCH_OPTIONS_INIT, &err, /*task_retries=*/3),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_E_TASK_EXECUTION);
@@ -305,7 +241,7 @@ TEST_P(BatchModes, AnEmptyBatchStillFinishes) {
     return square(ctx);
   };
   ASSERT_EQ(f.register_batch({load_numbers(0), item, f.recording_finish()}, GetParam(),
-                             CANO_BATCH_OPTIONS_INIT, err),
+                             CANO_BATCH_OPTIONS_INIT, &err),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_OK) << result.message;
@@ -325,7 +261,7 @@ TEST_P(BatchModes, TheAttemptTimeoutBoundsTheWholeBatch) {
   batch.item_retry = CANO_RETRY_FIXED;
   batch.item_retry_max_retries = 5;
   batch.item_retry_delay_ms = 100;
-  ASSERT_EQ(f.register_batch({load_numbers(2), item, f.recording_finish()}, GetParam(), batch, err,
+  ASSERT_EQ(f.register_batch({load_numbers(2), item, f.recording_finish()}, GetParam(), batch, &err,
                              /*task_retries=*/0, /*attempt_timeout_ms=*/250),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
@@ -359,7 +295,7 @@ TEST(Batch, AtMostConcurrencyItemsRunAtOnce) {
     // Four workers, so that only the batch's limit can hold items back.
     f.engine = make_engine(false, 4);
     ASSERT_EQ(f.register_batch({load_numbers(12), item, f.recording_finish()}, CANO_TASK_WORKER,
-                               batch, err),
+                               batch, &err),
               CANO_OK);
     BatchFixture::Outcome result = f.run();
     EXPECT_EQ(result.status, CANO_OK) << result.message;
@@ -383,7 +319,7 @@ TEST(Batch, CancellingARunStopsItsItems) {
   cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
   batch.concurrency = 2;
   ASSERT_EQ(f.register_batch({load_numbers(10), item, f.recording_finish()}, CANO_TASK_WORKER,
-                             batch, err),
+                             batch, &err),
             CANO_OK);
   RunResult result;
   uint64_t run_id = 0;
@@ -418,7 +354,7 @@ TEST(Batch, AnAttemptTimeoutAbandonsWorkerItemsAndDiscardsTheirLateResults) {
   cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
   batch.concurrency = 2;
   ASSERT_EQ(f.register_batch({load_numbers(6, &loads), item, f.recording_finish()},
-                             CANO_TASK_WORKER, batch, err, /*task_retries=*/1,
+                             CANO_TASK_WORKER, batch, &err, /*task_retries=*/1,
                              /*attempt_timeout_ms=*/30),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
@@ -446,7 +382,7 @@ TEST(Batch, WorkerItemsReportEveryKindOfOutcome) {
   for (cano_task_mode mode : {CANO_TASK_WORKER, CANO_TASK_INLINE}) {
     BatchFixture f;
     ErrorPtr err;
-    ASSERT_EQ(f.register_batch({load_numbers(6), item, f.recording_finish()}, mode, batch, err),
+    ASSERT_EQ(f.register_batch({load_numbers(6), item, f.recording_finish()}, mode, batch, &err),
               CANO_OK);
     EXPECT_EQ(f.run().final_state, kPartial);
     EXPECT_EQ(f.outcomes,
@@ -470,7 +406,7 @@ TEST(Batch, TheSameBatchStateRunsAgainWhenTheRunComesBack) {
   };
   cano_batch_options batch = CANO_BATCH_OPTIONS_INIT;
   batch.concurrency = 2;
-  ASSERT_EQ(f.register_batch({load_numbers(4), square, finish}, CANO_TASK_WORKER, batch, err),
+  ASSERT_EQ(f.register_batch({load_numbers(4), square, finish}, CANO_TASK_WORKER, batch, &err),
             CANO_OK);
   BatchFixture::Outcome result = f.run();
   EXPECT_EQ(result.status, CANO_OK) << result.message;
@@ -575,7 +511,7 @@ TEST(Batch, TheStepAccessorsAnswerOnlyInTheirStep) {
     ++checks;
     return cano_task_ctx_next(ctx, kDone);
   };
-  ASSERT_EQ(f.register_batch({load, item, finish}, CANO_TASK_INLINE, CANO_BATCH_OPTIONS_INIT, err),
+  ASSERT_EQ(f.register_batch({load, item, finish}, CANO_TASK_INLINE, CANO_BATCH_OPTIONS_INIT, &err),
             CANO_OK);
   EXPECT_EQ(f.run().status, CANO_OK);
   EXPECT_EQ(checks.load(), 3);
