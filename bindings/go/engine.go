@@ -227,7 +227,8 @@ func (e *Engine) Now() time.Duration {
 // Advance moves a manual clock forward by d (rounded up to whole milliseconds), firing the
 // timers that fall due in deadline order, and returns once they have fired: a chain of retries
 // whose tasks run on the loop completes within one call. Errors: ErrBadState for a real clock,
-// ErrShutdown. Any goroutine but the engine's own.
+// ErrWrongThread from an inline or async task body (the engine's loop thread), ErrShutdown. Any
+// goroutine but the engine's own.
 func (e *Engine) Advance(d time.Duration) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
@@ -258,7 +259,9 @@ func (e *Engine) NextDeadline() (time.Duration, error) {
 
 // Cancel cancels run runID: its attempt in flight is abandoned (its context reports Cancelled),
 // its resources are released, and it ends with an ErrCancelled error. Errors: ErrNotFound when
-// no such run is in flight (it may have ended), ErrShutdown. Any goroutine.
+// no such run is in flight (it may have ended), ErrShutdown. Any goroutine. Called from an
+// inline or async task body (on the engine's loop thread), it only marks the run, which ends at
+// its next transition: the result of the step in progress is discarded.
 func (e *Engine) Cancel(runID uint64) error {
 	e.mu.RLock()
 	defer e.mu.RUnlock()

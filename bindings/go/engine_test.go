@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -150,5 +151,47 @@ func TestManyEngines(t *testing.T) {
 func TestABIConstantMatchesTheHeader(t *testing.T) {
 	if ABIMajorSupported != cGoABIMajor() {
 		t.Fatalf("ABIMajorSupported %d, CANO_GO_ABI_MAJOR %d", ABIMajorSupported, cGoABIMajor())
+	}
+}
+
+func TestABodyCancellingItsOwnRunEndsItAtTheNextTransition(t *testing.T) {
+	e := newTestEngine(t)
+	wf := newTestWorkflow(t, nil)
+	var cancelErr error
+	var processed atomic.Int32
+	must(t, wf.RegisterFunc(Fetch, func(ctx *TaskContext) (Step, error) {
+		cancelErr = ctx.Engine().Cancel(ctx.RunID())
+		return Process, nil // discarded: the run was cancelled
+	}, WithMode(Inline), WithRetry(RetryNone)))
+	must(t, wf.RegisterFunc(Process, func(*TaskContext) (Step, error) {
+		processed.Add(1)
+		return Done, nil
+	}, WithMode(Inline)))
+	must(t, wf.AddExitState(Done))
+	final, err := wf.Run(context.Background(), e, Fetch)
+	if !errors.Is(err, ErrCancelled) {
+		t.Fatalf("Run = %v, %v; want ErrCancelled", final, err)
+	}
+	if cancelErr != nil {
+		t.Fatalf("Cancel from the body: %v", cancelErr)
+	}
+	if final != Fetch || processed.Load() != 0 {
+		t.Fatalf("final = %v, processed = %d; want Fetch, 0", final, processed.Load())
+	}
+}
+
+func TestTheManualClockCannotBeAdvancedFromATaskBody(t *testing.T) {
+	e := newManualEngine(t)
+	wf := newTestWorkflow(t, nil)
+	must(t, wf.RegisterFunc(Fetch, func(ctx *TaskContext) (Step, error) {
+		return Done, ctx.Engine().Advance(10 * time.Millisecond)
+	}, WithMode(Inline), WithRetry(RetryNone)))
+	must(t, wf.AddExitState(Done))
+	_, err := wf.Run(context.Background(), e, Fetch)
+	wantCode(t, err, CodeWrongThread,
+		"cano_engine_clock_advance called on the engine's loop thread (inside a task body or "+
+			"callback), where the timers it fires would run inside the caller")
+	if e.Now() != 0 {
+		t.Fatalf("Now = %v, want 0", e.Now())
 	}
 }

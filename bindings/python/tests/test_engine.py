@@ -190,6 +190,38 @@ def test_cancel_a_run(engine: cano.Engine) -> None:
         engine.cancel(987654)
 
 
+def test_a_body_cancelling_its_own_run_ends_it_at_the_next_transition(
+    engine: cano.Engine,
+) -> None:
+    processed: List[Step] = []
+    workflow = cano.Workflow(Step, exit_states=[Step.Done])
+
+    @workflow.task(Step.Fetch, mode="inline", retry=cano.Retry.none())
+    def fetch(ctx: cano.TaskContext) -> Step:
+        ctx.engine.cancel(ctx.run_id)
+        return Step.Process  # discarded: the run was cancelled
+
+    @workflow.task(Step.Process, mode="inline")
+    def process(ctx: cano.TaskContext) -> Step:
+        processed.append(Step.Process)
+        return Step.Done
+
+    with pytest.raises(cano.CancelledError) as caught:
+        workflow.run(engine, Step.Fetch)
+    assert caught.value.state is Step.Fetch
+    assert processed == []
+
+
+def test_the_manual_clock_cannot_be_advanced_from_a_task_body(manual: cano.Engine) -> None:
+    workflow = cano.Workflow(Step, exit_states=[Step.Done])
+    workflow.register(
+        Step.Fetch, lambda ctx: ctx.engine.advance_ms(10), mode="inline", retry=cano.Retry.none()
+    )
+    with pytest.raises(cano.WrongThreadError, match="loop thread"):
+        workflow.run(manual, Step.Fetch)
+    assert manual.now_ms() == 0
+
+
 def test_a_blocking_run_on_the_loop_thread_is_refused(engine: cano.Engine) -> None:
     inner = cano.Workflow(Step, exit_states=[Step.Done])
     inner.register(Step.Fetch, lambda ctx: Step.Done, mode="inline")

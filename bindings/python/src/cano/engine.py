@@ -229,7 +229,8 @@ class Engine(_callbacks.OwnedHandle):
     def advance_ms(self, ms: int) -> None:
         """Moves a manual clock forward by ``ms``, firing the timers that fall due in deadline
         order; blocks (GIL released) until they have fired. Raises BadStateError for a real
-        clock, ShutdownError once shut down."""
+        clock, WrongThreadError from an inline or async task body (the engine's loop thread),
+        ShutdownError once shut down."""
         ptr = self._acquire()
         try:
             err = ctypes.c_void_p()
@@ -294,7 +295,9 @@ class Engine(_callbacks.OwnedHandle):
 
     def cancel(self, run_id: int) -> None:
         """Cancels run ``run_id``: its attempt is abandoned, its resources released, and it
-        ends with CancelledError. Raises NotFoundError when no such run is in flight."""
+        ends with CancelledError. Raises NotFoundError when no such run is in flight. From an
+        inline or async task body (the engine's loop thread) the run is only marked and ends at
+        its next transition; the result of the step in progress is discarded."""
         ptr = self._acquire()
         try:
             err = ctypes.c_void_p()
